@@ -1,0 +1,38 @@
+# Quick start: `make run` then `make test`. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: run test install lint migrate clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+# Web server and Celery worker together; Ctrl-C stops both.
+run: migrate
+	$(BIN)/python manage.py seed_demo --with-demo-users
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A mso_eval worker --loglevel=INFO --concurrency=2 & \
+	echo; echo "MSO Evaluator is running at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"; echo; \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# Tests keep their own database and broker folder under var/test, apart from `make run`.
+test: install
+	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/test .pytest_cache
