@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -68,6 +69,7 @@ class MSOAdmin(admin.ModelAdmin):
     list_filter = ["published", "ownership_model", "specialty_focus"]
     search_fields = ["name", "specialties", "reported_states"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MSOServiceInline, AffiliationInline]
 
     def get_queryset(self, request):

@@ -351,12 +351,17 @@ class SurveyImport(models.Model):
         return f"{self.file_name} ({self.source}, {self.rows} rows)"
 
 
+SCORE_MESSAGE = "A score is a whole number from 0 to 10."
+
+
 class SurveyResponse(models.Model):
     """One patient's answer, 0 to 10. The comment, if any, lives in SurveyComment."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="responses")
     responded_on = models.DateField()
-    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    score = models.PositiveSmallIntegerField(validators=[
+        MinValueValidator(0, SCORE_MESSAGE), MaxValueValidator(10, SCORE_MESSAGE)
+    ])
     source = models.CharField(max_length=64, blank=True)
     response_id = models.CharField(max_length=100, null=True, blank=True)
     survey_import = models.ForeignKey(
@@ -372,7 +377,7 @@ class SurveyResponse(models.Model):
             models.CheckConstraint(
                 condition=Q(score__gte=0, score__lte=10),
                 name="response_score_range",
-                violation_error_message="A score is a whole number from 0 to 10.",
+                violation_error_message=SCORE_MESSAGE,
             ),
             models.UniqueConstraint(
                 fields=["source", "response_id"],
@@ -468,7 +473,8 @@ class WouldChooseAgain(models.TextChoices):
     NO = "no", "No"
 
 
-RATING_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+def _rating_validators(message):
+    return [MinValueValidator(1, message), MaxValueValidator(5, message)]
 
 
 class ReferenceInterview(models.Model):
@@ -479,7 +485,9 @@ class ReferenceInterview(models.Model):
         Practice, null=True, blank=True, on_delete=models.SET_NULL, related_name="interviews"
     )
     interviewee = models.CharField(max_length=200)
-    years_affiliated = models.PositiveSmallIntegerField(validators=[MaxValueValidator(60)])
+    years_affiliated = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(60, "Years affiliated must be between 0 and 60.")]
+    )
     provenance = models.CharField(max_length=16, choices=InterviewProvenance.choices)
     consent_to_quote = models.BooleanField(
         default=False, help_text="The interviewee may be quoted by name."
@@ -492,14 +500,16 @@ class ReferenceInterview(models.Model):
     promised = models.TextField("What was promised", blank=True)
     delivered = models.TextField("What was delivered", blank=True)
     trust = models.PositiveSmallIntegerField(
-        "Trust in the MSO partner (1-5)", validators=RATING_VALIDATORS
+        "Trust in the MSO partner (1-5)",
+        validators=_rating_validators("Trust is rated from 1 to 5."),
     )
     would_choose_again = models.CharField(
         "Would make the same decision again", max_length=8, choices=WouldChooseAgain.choices
     )
     advice = models.TextField("Advice for a first-time partner", blank=True)
     autonomy = models.PositiveSmallIntegerField(
-        "Clinical autonomy experienced (1-5)", validators=RATING_VALIDATORS
+        "Clinical autonomy experienced (1-5)",
+        validators=_rating_validators("Clinical autonomy is rated from 1 to 5."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

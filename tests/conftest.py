@@ -1,0 +1,106 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+
+from partners.services import CONSULTANT, DATA_ADMIN, SURGEON
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session):
+    # Under CI the integration tests must run against PostgreSQL and Redis:
+    # fail loudly instead of quietly falling back to the embedded stack.
+    if os.getenv("CI"):
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.getenv(name)]
+        if missing:
+            pytest.exit(f"CI requires {' and '.join(missing)} to be set", returncode=1)
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            pytest.exit("CI requires DATABASE_URL to point at PostgreSQL", returncode=1)
+        import redis
+
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            pytest.exit(f"Redis at REDIS_URL is not reachable: {exc}", returncode=1)
+
+
+def _user(username, group=None, **extra):
+    user = User.objects.create_user(username, password="pw-" + username, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def surgeon(db):
+    return _user("surgeon", SURGEON)
+
+
+@pytest.fixture
+def consultant(db):
+    return _user("consultant", CONSULTANT)
+
+
+@pytest.fixture
+def data_admin(db):
+    return _user("dataadmin", DATA_ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no role group."""
+    return _user("outsider")
+
+
+def database_url_for_tests():
+    """The URL of the database the tests run on, for processes started by a test."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if conf["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{conf['NAME']}"
+    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
+    host = conf["HOST"] or "localhost"
+    port = f":{conf['PORT']}" if conf["PORT"] else ""
+    return f"postgres://{auth}@{host}{port}/{conf['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the test database and the configured broker."""
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--pool=solo",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    proc.log_path = log
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(predicate, *, timeout=60, interval=0.2, worker=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if worker is not None and worker.poll() is not None:
+            raise AssertionError(f"worker exited:\n{worker.log_path.read_text()}")
+        time.sleep(interval)
+    detail = f"\nworker log:\n{worker.log_path.read_text()}" if worker else ""
+    raise AssertionError(f"timed out after {timeout}s{detail}")
