@@ -28,7 +28,9 @@ run: migrate
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # Tests keep their own database and broker folder under var/test, apart from `make run`.
+# Browser tests use the system Chromium, or fetch Playwright's own where there is none.
 test: install
+	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || $(BIN)/playwright install chromium
 	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(ARGS)
 
 lint: install

@@ -1,0 +1,58 @@
+"""Smoke test of `make run`: wait for /healthz, log in as the demo surgeon, read the home page.
+
+Usage: smoke.py BASE_URL RUN_LOG
+"""
+
+import http.cookiejar
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+base, log_path = sys.argv[1], sys.argv[2]
+opener = urllib.request.build_opener(
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+)
+
+
+def get(path):
+    with opener.open(base + path, timeout=10) as response:
+        return response.read().decode()
+
+
+def log():
+    with open(log_path) as f:
+        return f.read()
+
+
+deadline = time.monotonic() + 300
+while True:
+    try:
+        health = json.loads(get("/healthz"))
+        if "ready." in log():  # the Celery worker has started too
+            break
+    except (urllib.error.URLError, ConnectionError):
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("timed out waiting for /healthz and the worker")
+    time.sleep(1)
+print("healthz:", health)
+assert health["status"] == "ok", health
+
+match = re.search(r"^\s*surgeon\s+password: (\S+)", log(), re.MULTILINE)
+assert match, "make run did not print the demo logins"
+login_page = get("/login/")
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+form = urllib.parse.urlencode(
+    {"username": "surgeon", "password": match.group(1), "csrfmiddlewaretoken": token}
+).encode()
+request = urllib.request.Request(base + "/login/", data=form, headers={"Referer": base + "/login/"})
+with opener.open(request, timeout=10) as response:
+    home = response.read().decode()
+rows = home.count('<th scope="row"')
+assert "Log out surgeon" in home, "login as the demo surgeon failed"
+assert rows == 12, f"expected the 12 demo MSOs on the home page, found {rows}"
+print(f"home page as surgeon: {rows} MSOs listed")
