@@ -1,8 +1,10 @@
+import itertools
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from .models import (
@@ -23,6 +25,7 @@ from .models import (
     SurveyResponse,
     overlap_message,
 )
+from .selectors import active_affiliation_q
 
 
 class AffiliationFormSet(forms.BaseInlineFormSet):
@@ -41,7 +44,7 @@ class AffiliationFormSet(forms.BaseInlineFormSet):
             if practice is not None:
                 spans.append((practice, data["started_on"], data.get("ended_on"), mso))
         spans.sort(key=lambda s: (s[0].pk or 0, s[0].code, s[1]))
-        for a, b in zip(spans, spans[1:]):
+        for a, b in itertools.pairwise(spans):
             same_practice = a[0] is b[0] or (a[0].pk and a[0].pk == b[0].pk)
             if same_practice and (a[2] is None or a[2] >= b[1]):
                 clash = Affiliation(practice=a[0], mso=a[3], started_on=a[1], ended_on=a[2])
@@ -80,8 +83,7 @@ class MSOAdmin(admin.ModelAdmin):
             .annotate(
                 _active=Count(
                     "affiliations",
-                    filter=Q(affiliations__started_on__lte=today)
-                    & (Q(affiliations__ended_on__isnull=True) | Q(affiliations__ended_on__gte=today)),
+                    filter=active_affiliation_q(today),
                 )
             )
         )

@@ -363,7 +363,8 @@ class SurveyResponse(models.Model):
         MinValueValidator(0, SCORE_MESSAGE), MaxValueValidator(10, SCORE_MESSAGE)
     ])
     source = models.CharField(max_length=64, blank=True)
-    response_id = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "", for "no id": NULLs never collide in the unique constraint below.
+    response_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     survey_import = models.ForeignKey(
         SurveyImport, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
     )
@@ -371,7 +372,9 @@ class SurveyResponse(models.Model):
     class Meta:
         indexes = [
             # NPS by practice (and so by MSO through affiliations) by period.
-            models.Index(fields=["practice", "responded_on", "score"], name="response_practice_day"),
+            models.Index(
+                fields=["practice", "responded_on", "score"], name="response_practice_day"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

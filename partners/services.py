@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -67,6 +67,12 @@ def parse_date(text):
 
 PRACTICE_COLUMNS = ("mso", "practice_code", "practice_name", "city", "state", "affiliated_since")
 PRACTICE_OPTIONAL_COLUMNS = ("affiliated_until",)
+_MAX_LENGTHS = {
+    "mso": MSO._meta.get_field("name").max_length,
+    "practice_code": Practice._meta.get_field("code").max_length,
+    "practice_name": Practice._meta.get_field("name").max_length,
+    "city": Practice._meta.get_field("city").max_length,
+}
 
 
 @dataclass
@@ -105,13 +111,37 @@ class PracticeImportResult:
 
 def decode_csv_bytes(data):
     """Decode UTF-8 (with or without BOM); a bad byte is reported with its line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportRefused(
+            [LineError(1, "the file is UTF-16 text; save it as CSV UTF-8 and try again")]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportRefused(
-            [LineError(line, f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8")]
+            [
+                LineError(
+                    line,
+                    f"byte 0x{data[exc.start]:02x} is not UTF-8 text; "
+                    "save the file as CSV UTF-8 and try again",
+                )
+            ]
         ) from None
+
+
+@dataclass
+class _Span:
+    """One affiliation as planned: from the file (``line``) or stored (``line`` None)."""
+
+    mso: str
+    since: datetime.date
+    until: datetime.date | None
+    line: int | None
+
+    def describe(self):
+        until = self.until.isoformat() if self.until else "now"
+        return f"{self.mso} from {self.since.isoformat()} to {until}"
 
 
 @dataclass
@@ -124,84 +154,217 @@ class _PracticeRow:
     state: str
     since: datetime.date
     until: datetime.date | None
+    until_given: bool
+
+    @property
+    def key(self):
+        return (self.code, self.mso, self.since)
 
 
-def _read_practice_rows(text):
-    """Parse and check every row; return the rows and the errors (all of them)."""
-    if not text.strip():
-        raise ImportRefused([LineError(0, "The file is empty.")])
+def _csv_records(text):
+    """Yield (line, values) for each non-blank record; ``line`` is where the record starts."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in next(reader)]
+    line = 1
+    try:
+        for values in reader:
+            if any(v.strip() for v in values):
+                yield line, values
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportRefused([LineError(line, f"this is not valid CSV ({exc})")]) from None
+
+
+def _read_header(records):
+    first = next(records, None)
+    if first is None:
+        raise ImportRefused([LineError(0, "The file is empty.")])
+    line, names = first
+    header = [name.strip().lower() for name in names]
+    errors = []
     missing = [c for c in PRACTICE_COLUMNS if c not in header]
     if missing:
-        names = ", ".join(missing)
-        raise ImportRefused([LineError(1, f"missing column {names}; the header must name "
-                                          f"{', '.join(PRACTICE_COLUMNS)}")])
-    index = {name: header.index(name) for name in (*PRACTICE_COLUMNS, *PRACTICE_OPTIONAL_COLUMNS)
-             if name in header}
+        errors.append(LineError(line, (
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+            f"the first line must name the columns {', '.join(PRACTICE_COLUMNS)} "
+            f"and optionally {', '.join(PRACTICE_OPTIONAL_COLUMNS)}"
+        )))  # fmt: skip
+    for name in sorted({n for n in header if n and header.count(n) > 1}):
+        errors.append(LineError(line, f"column {name} appears more than once"))
+    if errors:
+        raise ImportRefused(errors)
+    index = {
+        name: header.index(name)
+        for name in (*PRACTICE_COLUMNS, *PRACTICE_OPTIONAL_COLUMNS)
+        if name in header
+    }
     warnings = [
-        f"column {name} is not used and was ignored"
-        for name in header
+        f"column {name} is not used and was ignored" if name
+        else f"column {position} has no name and was ignored"
+        for position, name in enumerate(header, start=1)
         if name not in index
-    ]
-    rows, errors = [], []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            errors.append(LineError(line, f"expected {len(header)} fields, found {len(values)}"))
-            continue
-        cell = {name: values[i].strip() for name, i in index.items()}
-        row_errors = []
-        for name in ("mso", "practice_code", "practice_name"):
-            if not cell[name]:
-                row_errors.append(f"{name} is empty")
-        state = cell["state"].upper()
-        if state not in US_STATE_CODES:
-            row_errors.append(f"state '{cell['state']}' is not a US state code")
-        dates = {}
-        for name, required in (("affiliated_since", True), ("affiliated_until", False)):
-            value = cell.get(name, "")
-            dates[name] = None
-            if not value:
-                if required:
-                    row_errors.append(f"{name} is empty")
-                continue
+    ]  # fmt: skip
+    return len(header), index, warnings
+
+
+def _check_cells(cell):
+    """The problems with one row's values, as messages."""
+    problems = []
+    for name in ("mso", "practice_code", "practice_name", "state", "affiliated_since"):
+        if not cell[name]:
+            problems.append(f"{name} is empty")
+    for name, limit in _MAX_LENGTHS.items():
+        if len(cell[name]) > limit:
+            problems.append(f"{name} is {len(cell[name])} characters long; the limit is {limit}")
+    if cell["state"] and cell["state"].upper() not in US_STATE_CODES:
+        problems.append(
+            f"state '{cell['state']}' is not a US state code (use two letters, such as TX)"
+        )
+    dates = {}
+    for name in ("affiliated_since", "affiliated_until"):
+        value = cell.get(name, "")
+        dates[name] = None
+        if value:
             try:
                 dates[name] = parse_date(value)
             except ValueError:
-                row_errors.append(f"{name} '{value}' is not a date ({DATE_FORMATS_HELP})")
-        since, until = dates.get("affiliated_since"), dates.get("affiliated_until")
-        if since and until and until < since:
-            row_errors.append("affiliated_until is before affiliated_since")
-        if row_errors:
-            errors.extend(LineError(line, message) for message in row_errors)
-            continue
-        rows.append(
-            _PracticeRow(line, cell["mso"], cell["practice_code"], cell["practice_name"],
-                         cell["city"], state, since, until)
+                problems.append(f"{name} '{value}' is not a date ({DATE_FORMATS_HELP})")
+    since, until = dates["affiliated_since"], dates["affiliated_until"]
+    if since and until and until < since:
+        problems.append(
+            f"affiliated_until {until.isoformat()} is before affiliated_since {since.isoformat()}"
         )
+    return problems, since, until
+
+
+def _read_practice_rows(text):
+    """Parse and check every row; return the rows, the errors (all of them) and warnings."""
+    records = _csv_records(text)
+    width, index, warnings = _read_header(records)
+    rows, errors = [], []
+    for line, values in records:
+        if len(values) != width:
+            if any("\n" in v for v in values):
+                hint = " (a double quote on this line is not closed)"
+            elif len(values) > width:
+                hint = " (a value that contains a comma must be in double quotes)"
+            else:
+                hint = ""
+            errors.append(LineError(
+                line, f"expected {width} fields as in the header, found {len(values)}{hint}"
+            ))  # fmt: skip
+            continue
+        cell = {name: values[i].strip() for name, i in index.items()}
+        problems, since, until = _check_cells(cell)
+        if problems:
+            errors.extend(LineError(line, message) for message in problems)
+            continue
+        rows.append(_PracticeRow(
+            line, cell["mso"], cell["practice_code"], cell["practice_name"], cell["city"],
+            cell["state"].upper(), since, until, "affiliated_until" in index,
+        ))  # fmt: skip
     if not rows and not errors:
         raise ImportRefused([LineError(0, "The file has a header but no rows.")])
     return rows, errors, warnings
 
 
 def _check_practice_details(rows, errors):
+    """Every line for one practice must give the same name, city and state."""
     first_seen = {}
     for row in rows:
-        details = (row.name, row.city, row.state)
-        seen = first_seen.setdefault(row.code, (row.line, details))
-        if seen[1] != details:
+        first = first_seen.setdefault(row.code, row)
+        differ = [
+            (label, getattr(row, attr), getattr(first, attr))
+            for label, attr in (("practice_name", "name"), ("city", "city"), ("state", "state"))
+            if getattr(row, attr) != getattr(first, attr)
+        ]
+        if differ:
+            here = " and ".join(f"{label} '{mine}'" for label, mine, _ in differ)
+            there = " and ".join(f"'{theirs}'" for _, _, theirs in differ)
             errors.append(LineError(
                 row.line,
-                f"practice {row.code} has other details here than on line {seen[0]} "
-                "(name, city and state must agree)",
-            ))
+                f"practice {row.code} has {here} here but {there} on line {first.line}; "
+                "every line for a practice must give the same practice_name, city and state",
+            ))  # fmt: skip
 
 
-def _overlaps(a_start, a_end, b_start, b_end):
-    return a_start <= (b_end or datetime.date.max) and b_start <= (a_end or datetime.date.max)
+def _check_mso_names(rows, stored_names, errors):
+    """Refuse MSO names that differ from another only in capitals or spacing."""
+    known = {" ".join(name.split()).casefold(): (name, None) for name in stored_names}
+    for row in rows:
+        other, line = known.setdefault(" ".join(row.mso.split()).casefold(), (row.mso, row.line))
+        if other != row.mso:
+            where = f"line {line}" if line else "already stored"
+            errors.append(LineError(
+                row.line,
+                f"MSO '{row.mso}' differs from the MSO '{other}' ({where}) only in capitals "
+                "or spaces; use the same spelling",
+            ))  # fmt: skip
+
+
+def _overlaps(a, b):
+    return a.since <= (b.until or datetime.date.max) and b.since <= (a.until or datetime.date.max)
+
+
+def _overlap_error(code, earlier, later):
+    """Report the clash on a line of the file, from that line's point of view."""
+    mine, other = (later, earlier) if later.line is not None else (earlier, later)
+    if other.line is None:
+        where = "already stored"
+    else:
+        where = f"line {other.line}"
+    message = (
+        f"practice {code} would be affiliated with {mine.describe()}, "
+        f"while it is affiliated with {other.describe()} ({where}); "
+        "a practice belongs to at most one MSO at a time"
+    )
+    if earlier.until == later.since:
+        message += (
+            " (affiliated_until is the last day of an affiliation, so the next one starts "
+            "the day after)"
+        )
+    elif other.line is None and other is earlier:
+        if other.mso == mine.mso:
+            message += (
+                " (an affiliation is identified by its MSO and affiliated_since: to change "
+                f"the stored one, give affiliated_since {other.since.isoformat()})"
+            )
+        else:
+            message += (
+                f" (to end the stored affiliation, add a line for {other.mso} with "
+                f"affiliated_since {other.since.isoformat()} and an affiliated_until)"
+            )
+    return LineError(mine.line, message)
+
+
+def _check_overlaps(rows, existing, errors):
+    """Check the affiliations each practice will have once the file is applied."""
+    planned = {key: _Span(aff.mso.name, aff.started_on, aff.ended_on, None)
+               for key, aff in existing.items()}  # fmt: skip
+    for row in rows:
+        earlier = planned.get(row.key)
+        if earlier and earlier.line is not None:
+            errors.append(LineError(
+                row.line,
+                f"the affiliation of practice {row.code} with {row.mso} since "
+                f"{row.since.isoformat()} is already on line {earlier.line}; "
+                "give each affiliation once",
+            ))  # fmt: skip
+            continue
+        planned[row.key] = _Span(row.mso, row.since, row.until, row.line)
+    by_practice = {}
+    for (code, _mso, _since), span in planned.items():
+        by_practice.setdefault(code, []).append(span)
+    for code, spans in by_practice.items():
+        spans.sort(key=lambda s: (s.since, s.line or 0))
+        # Each span against the earlier one that reaches furthest: that one
+        # overlaps it if any earlier one does.
+        reach = None
+        for span in spans:
+            if reach is not None and _overlaps(reach, span):
+                errors.append(_overlap_error(code, reach, span))
+            if reach is None or (reach.until is not None and (
+                    span.until is None or span.until > reach.until)):  # fmt: skip
+                reach = span
 
 
 def practices_import(*, data: bytes) -> PracticeImportResult:
@@ -209,88 +372,76 @@ def practices_import(*, data: bytes) -> PracticeImportResult:
 
     The whole file is checked first; any error refuses it and nothing is written.
     An affiliation is identified by practice, MSO and start date: a row that
-    repeats one updates its end date.
+    repeats one updates its end date. A file without the affiliated_until
+    column leaves the end dates of stored affiliations as they are.
     """
     rows, errors, warnings = _read_practice_rows(decode_csv_bytes(data))
     _check_practice_details(rows, errors)
+    try:
+        # Checked and written in one transaction, so what was checked is what is changed.
+        with transaction.atomic():
+            return _check_and_apply(rows, errors, warnings)
+    except IntegrityError as exc:
+        # Someone changed the same practices while the file was being imported.
+        logger.warning("practice import refused by the database: %s", exc)
+        raise ImportRefused([LineError(0, (
+            "The database refused the import because the stored practices or affiliations "
+            "changed while it ran; nothing was imported. Try again."
+        ))]) from exc  # fmt: skip
 
+
+def _check_and_apply(rows, errors, warnings):
     codes = {row.code for row in rows}
-    existing_practices = Practice.objects.in_bulk(codes, field_name="code")
+    practices = Practice.objects.in_bulk(codes, field_name="code")
     existing = {}
     for aff in Affiliation.objects.filter(practice__code__in=codes).select_related(
         "practice", "mso"
     ):
         existing[(aff.practice.code, aff.mso.name, aff.started_on)] = aff
-
-    # The affiliations each practice will have once the file is applied.
-    planned = {}  # (code, mso name, since) -> (until, line or None)
-    for key, aff in existing.items():
-        planned[key] = (aff.ended_on, None)
     for row in rows:
-        key = (row.code, row.mso, row.since)
-        earlier = planned.get(key)
-        if earlier and earlier[1] is not None:
-            errors.append(LineError(row.line, f"repeats the affiliation on line {earlier[1]}"))
-            continue
-        planned[key] = (row.until, row.line)
-    by_practice = {}
-    for (code, mso, since), (until, line) in planned.items():
-        by_practice.setdefault(code, []).append((since, until, mso, line))
-    for code, spans in by_practice.items():
-        spans.sort(key=lambda s: s[0])
-        for (s1, u1, m1, l1), (s2, u2, m2, l2) in zip(spans, spans[1:]):
-            if _overlaps(s1, u1, s2, u2):
-                line = l2 or l1
-                other = f"line {l1}" if l1 and l2 else "the affiliation already stored"
-                until = u1.isoformat() if u1 else "now"
-                errors.append(LineError(
-                    line,
-                    f"practice {code} would be affiliated with {m2} from {s2.isoformat()} while "
-                    f"still affiliated with {m1} ({s1.isoformat()} to {until}, {other}); "
-                    "a practice belongs to at most one MSO at a time",
-                ))
-
+        if not row.until_given and row.key in existing:
+            row.until = existing[row.key].ended_on
+    msos = {m.name: m for m in MSO.objects.all()}
+    _check_mso_names(rows, msos, errors)
+    _check_overlaps(rows, existing, errors)
     if errors:
-        errors.sort(key=lambda e: e.line)
+        errors.sort(key=lambda e: e.line or 0)
         raise ImportRefused(errors)
 
     result = PracticeImportResult(warnings=warnings)
-    with transaction.atomic():
-        msos = {m.name: m for m in MSO.objects.filter(name__in={r.mso for r in rows})}
-        for name in sorted({r.mso for r in rows} - msos.keys()):
-            msos[name] = MSO.objects.create(name=name, slug=_unique_slug(name))
-            result.msos_created += 1
-        practices = dict(existing_practices)
-        for row in rows:
-            practice = practices.get(row.code)
-            if practice is None:
-                practices[row.code] = Practice.objects.create(
-                    code=row.code, name=row.name, city=row.city, state=row.state
-                )
-                result.practices_created += 1
-            elif (practice.name, practice.city, practice.state) != (row.name, row.city, row.state):
-                practice.name, practice.city, practice.state = row.name, row.city, row.state
-                practice.save(update_fields=["name", "city", "state"])
-                result.practices_updated += 1
-        # Shorten before extending, so the database never sees an overlap mid-way.
-        updates = []
-        for row in rows:
-            aff = existing.get((row.code, row.mso, row.since))
-            if aff and aff.ended_on != row.until:
-                shortens = row.until is not None and (aff.ended_on is None or row.until < aff.ended_on)
-                aff.ended_on = row.until
-                updates.append((not shortens, aff))
-        for _, aff in sorted(updates, key=lambda u: u[0]):
-            aff.save(update_fields=["ended_on"])
-        result.affiliations_updated = len(updates)
-        new = [
-            Affiliation(practice=practices[r.code], mso=msos[r.mso], started_on=r.since,
-                        ended_on=r.until)
-            for r in rows
-            if (r.code, r.mso, r.since) not in existing
-        ]
-        Affiliation.objects.bulk_create(new)
-        result.affiliations_created = len(new)
+    for name in sorted({r.mso for r in rows} - msos.keys()):
+        msos[name] = MSO.objects.create(name=name, slug=_unique_slug(name))
+        result.msos_created += 1
+    for row in rows:
+        practice = practices.get(row.code)
+        if practice is None:
+            practices[row.code] = Practice.objects.create(
+                code=row.code, name=row.name, city=row.city, state=row.state
+            )
+            result.practices_created += 1
+        elif (practice.name, practice.city, practice.state) != (row.name, row.city, row.state):
+            practice.name, practice.city, practice.state = row.name, row.city, row.state
+            practice.save(update_fields=["name", "city", "state"])
+            result.practices_updated += 1
+    # Shorten before lengthening, so the database never sees an overlap midway.
+    shorter, longer = [], []
+    for row in rows:
+        aff = existing.get(row.key)
+        if aff and aff.ended_on != row.until:
+            shortens = row.until is not None and (aff.ended_on is None or row.until < aff.ended_on)
+            aff.ended_on = row.until
+            (shorter if shortens else longer).append(aff)
+    for aff in (*shorter, *longer):
+        aff.save(update_fields=["ended_on"])
+    result.affiliations_updated = len(shorter) + len(longer)
+    new = [
+        Affiliation(practice=practices[r.code], mso=msos[r.mso], started_on=r.since,
+                    ended_on=r.until)
+        for r in rows
+        if r.key not in existing
+    ]  # fmt: skip
+    Affiliation.objects.bulk_create(new)
+    result.affiliations_created = len(new)
     return result
 
 

@@ -8,8 +8,8 @@ from django.db import IntegrityError, connection, transaction
 
 from partners.models import (
     Accreditation,
-    AggregateNPSSubmission,
     Affiliation,
+    AggregateNPSSubmission,
     PromiseItem,
     SurveyResponse,
 )

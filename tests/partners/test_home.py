@@ -34,7 +34,8 @@ def test_home_lists_published_msos_with_active_practice_counts(client, surgeon):
 
 def test_home_empty_state_tells_what_to_do(client, surgeon, data_admin):
     client.force_login(surgeon)
-    assert "Ask a data admin to publish MSO profiles" in client.get(reverse("home")).content.decode()
+    page = client.get(reverse("home")).content.decode()
+    assert "Ask a data admin to publish MSO profiles" in page
     client.force_login(data_admin)
     page = client.get(reverse("home")).content.decode()
     assert "No MSO is published yet." in page
