@@ -1,10 +1,13 @@
 import itertools
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
 from .models import (
@@ -26,6 +29,15 @@ from .models import (
     overlap_message,
 )
 from .selectors import active_affiliation_q
+from .services import (
+    PRACTICE_COLUMNS,
+    PRACTICE_OPTIONAL_COLUMNS,
+    ImportRefused,
+    practices_import,
+    upload_discard,
+    upload_read,
+    upload_stage,
+)
 
 
 class AffiliationFormSet(forms.BaseInlineFormSet):
@@ -103,12 +115,64 @@ class QualityDesignationInline(admin.TabularInline):
     extra = 0
 
 
+class PracticeImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            f"Columns {', '.join(PRACTICE_COLUMNS)} and optionally "
+            f"{', '.join(PRACTICE_OPTIONAL_COLUMNS)}; UTF-8; dates YYYY-MM-DD or M/D/YYYY."
+        ),
+    )
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "city", "state", "surgeons"]
     list_filter = ["state", "affiliations__mso"]
     search_fields = ["code", "name", "city"]
     inlines = [AffiliationInline, AccreditationInline, QualityDesignationInline]
+    change_list_template = "admin/partners/practice/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="partners_practice_import"), *super().get_urls()]
+
+    def import_view(self, request):
+        """Upload a CSV, see what it would change (or every error), then confirm."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import practices",
+            "form": PracticeImportForm(),
+        }
+        if request.method == "POST" and "upload" in request.POST:
+            token, file_name = request.POST["upload"], request.POST.get("file_name", "")
+            try:
+                result = practices_import(data=upload_read(token=token))
+            except FileNotFoundError:
+                messages.error(request, "That upload has expired; please upload the file again.")
+                return redirect("admin:partners_practice_import")
+            except ImportRefused as exc:
+                # The stored data changed since the preview.
+                context.update(errors=exc.errors, file_name=file_name)
+            else:
+                upload_discard(token=token)
+                messages.success(request, f"Imported {file_name}: {result.summary()}")
+                return redirect("admin:partners_practice_changelist")
+        elif request.method == "POST":
+            form = context["form"] = PracticeImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                data = upload.read()
+                context["file_name"] = upload.name
+                try:
+                    context["preview"] = practices_import(data=data, dry_run=True)
+                    context["upload"] = upload_stage(data=data)
+                except ImportRefused as exc:
+                    context["errors"] = exc.errors
+        return TemplateResponse(request, "admin/partners/practice/import.html", context)
 
 
 @admin.register(Affiliation)

@@ -4,8 +4,12 @@ import csv
 import datetime
 import io
 import logging
+import re
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -367,8 +371,11 @@ def _check_overlaps(rows, existing, errors):
                 reach = span
 
 
-def practices_import(*, data: bytes) -> PracticeImportResult:
+def practices_import(*, data: bytes, dry_run: bool = False) -> PracticeImportResult:
     """Create or update MSOs, practices and affiliations from a CSV file.
+
+    With ``dry_run`` everything is checked and counted, then rolled back: the
+    preview a data admin sees before confirming.
 
     The whole file is checked first; any error refuses it and nothing is written.
     An affiliation is identified by practice, MSO and start date: a row that
@@ -380,7 +387,9 @@ def practices_import(*, data: bytes) -> PracticeImportResult:
     try:
         # Checked and written in one transaction, so what was checked is what is changed.
         with transaction.atomic():
-            return _check_and_apply(rows, errors, warnings)
+            result = _check_and_apply(rows, errors, warnings)
+            transaction.set_rollback(dry_run)
+            return result
     except IntegrityError as exc:
         # Someone changed the same practices while the file was being imported.
         logger.warning("practice import refused by the database: %s", exc)
@@ -451,6 +460,42 @@ def _unique_slug(name):
     while MSO.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+# --- Staged uploads ----------------------------------------------------------------------
+# A file checked in a preview waits here until the data admin confirms the import.
+
+_UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _upload_path(token):
+    if not _UPLOAD_TOKEN.match(token or ""):
+        raise FileNotFoundError("unknown upload")
+    return Path(settings.MEDIA_ROOT) / "uploads" / f"{token}.csv"
+
+
+UPLOAD_MAX_AGE = datetime.timedelta(days=1)
+
+
+def upload_stage(*, data: bytes) -> str:
+    token = secrets.token_hex(16)
+    path = _upload_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Previews that were never confirmed are dropped after a day.
+    cutoff = (timezone.now() - UPLOAD_MAX_AGE).timestamp()
+    for old in path.parent.glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    path.write_bytes(data)
+    return token
+
+
+def upload_read(*, token: str) -> bytes:
+    return _upload_path(token).read_bytes()
+
+
+def upload_discard(*, token: str):
+    _upload_path(token).unlink(missing_ok=True)
 
 
 # --- Jobs ------------------------------------------------------------------------------

@@ -1,0 +1,937 @@
+"""Invented demo data for the MSO Evaluator, generated deterministically.
+
+Everything is made up. MSO, town and practice names are invented words, so that
+no real company or practice is shown with invented figures.
+
+Determinism: the same scale, seed and as-of date give the same rows (auto ids and
+created/updated timestamps aside). Each part of the data draws from its own
+``random.Random("<seed>:<part>")`` (string seeds hash the same in every process),
+so that a change in how, say, interviews are drawn leaves the responses alone.
+Nothing reads the clock: the data ends at the as-of date. Survey responses cover
+the six years before it (the as-of day itself excluded), interviews the three
+years before it, and affiliations start up to about eight years before it.
+"""
+
+import calendar
+import datetime
+import random
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils.text import slugify
+
+from .models import (
+    MSO,
+    US_STATE_CODES,
+    Accreditation,
+    AccreditationBody,
+    Affiliation,
+    AggregateNPSSubmission,
+    Claim,
+    ClaimKind,
+    InterviewProvenance,
+    MSOService,
+    NPSProvenance,
+    OwnershipModel,
+    Practice,
+    PromiseItem,
+    PromiseOutcome,
+    QualityDesignation,
+    ReferenceInterview,
+    ServiceArea,
+    SpecialtyFocus,
+    SurveyComment,
+    SurveyImport,
+    SurveyResponse,
+    WouldChooseAgain,
+)
+
+DAY = datetime.timedelta(days=1)
+BATCH_SIZE = 2000
+RESPONSE_CHUNK = 20_000  # responses held in memory before they are written
+RESPONSE_YEARS = 6
+SOURCE = "demo"
+COMMENT_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class Scale:
+    practices: int
+    responses: int
+    interviews: int
+    extra_msos: int = 0  # generated MSOs on top of the hand-written profiles
+    profiles: int = 12  # how many hand-written profiles to use
+
+
+SCALES = {
+    "tiny": Scale(practices=30, responses=3_000, interviews=15, profiles=5),
+    "demo": Scale(practices=300, responses=150_000, interviews=80),
+    "medium": Scale(practices=1_500, responses=1_000_000, interviews=400, extra_msos=28),
+}
+
+OMS = "Oral and maxillofacial surgery"
+OTHER_SPECIALTIES = [
+    "Periodontics", "Endodontics", "Orthodontics", "Prosthodontics", "Pediatric dentistry",
+    "General dentistry",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What an invented MSO is like; the generator turns it into rows."""
+
+    name: str
+    ownership: str
+    specialties: tuple  # one item means single specialty
+    autonomy_terms: str
+    values: str
+    services: int  # how many service areas it offers
+    nps: tuple  # target patient NPS at the start and at the end of the six years
+    size: float  # relative share of the practices
+    trust: float  # how its surgeon partners feel about it, 1 to 5
+    autonomy: float  # clinical autonomy they experience, 1 to 5
+    accredited: float  # share of its practices that hold accreditations
+    age: int  # years since founding, at the as-of date
+    spread: float = 7.0  # how far its practices' NPS stray from its own
+    role: str = ""  # "sparse": too few responses to score; "few_interviews"
+    claims: tuple = ()  # (kind, parameters, statement)
+    self_reported: tuple = ()  # (promoters, passives, detractors) per latest 12 months
+    website: bool = True
+
+
+# The first five are the tiny scale: they cover every ownership model, both
+# specialty focuses, a world-class, an average, a declining and a too-small MSO.
+PROFILES = [
+    Profile(
+        name="Quillmoor Surgical Partners",
+        ownership=OwnershipModel.PARTNERSHIP_EQUITY,
+        specialties=(OMS,),
+        autonomy_terms="Clinical decisions, scheduling and referral relationships stay with "
+        "the surgeon partners. The MSO may not set production targets.",
+        values="Surgeon-led, patient first, no surprises.",
+        services=9, nps=(87, 88), size=1.2, trust=4.5, autonomy=4.6, accredited=0.6, age=14,
+        spread=2.5,
+        claims=(
+            (ClaimKind.NPS_ABOVE_EACH_YEAR, {"threshold": 80, "years": 3},
+             "Our partner practices have had a patient NPS above 80 every year for three years."),
+            (ClaimKind.ACCREDITED_PRACTICES, {"count": 4},
+             "At least four of our practices are accredited."),
+            (ClaimKind.SINGLE_SPECIALTY, {},
+             "We work exclusively with oral and maxillofacial surgeons."),
+        ),
+    ),
+    Profile(
+        name="Fernhollow Oral Surgery Alliance",
+        ownership=OwnershipModel.JOINT_VENTURE,
+        specialties=(OMS,),
+        autonomy_terms="Clinical protocols are agreed by a joint clinical committee; "
+        "each surgeon keeps the final word on treatment.",
+        values="Shared ownership, shared decisions.",
+        services=6, nps=(44, 48), size=1.5, trust=3.4, autonomy=3.8, accredited=0.3, age=11,
+        claims=(
+            (ClaimKind.NPS_ABOVE_12_MONTHS, {"threshold": 70},
+             "Patients rate our practices above 70 NPS."),
+            (ClaimKind.OTHER, {},
+             "Every partner practice has a dedicated regional operations lead."),
+        ),
+        self_reported=((780, 150, 70),),
+    ),
+    Profile(
+        name="Brindlecove Specialty Group",
+        ownership=OwnershipModel.FULL_ACQUISITION,
+        specialties=(OMS, "Periodontics", "Endodontics", "Orthodontics"),
+        autonomy_terms="Surgeons are employed after the acquisition; clinical guidelines, "
+        "supplies and schedules are set centrally.",
+        values="Scale brings excellence.",
+        services=11, nps=(72, 18), size=1.3, trust=2.4, autonomy=2.0, accredited=0.25, age=12,
+        spread=5.0,
+        claims=(
+            (ClaimKind.NPS_ABOVE_EACH_YEAR, {"threshold": 80, "years": 3},
+             "Patients love our practices: NPS above 80, year after year."),
+            (ClaimKind.FULL_AUTONOMY, {},
+             "Surgeons keep complete clinical autonomy."),
+        ),
+        self_reported=((880, 90, 30), (860, 100, 40)),
+    ),
+    Profile(
+        name="Larkspire OMS Collective",
+        ownership=OwnershipModel.MINORITY_INVESTMENT,
+        specialties=(OMS,),
+        autonomy_terms="The investor holds a minority stake and has no say in clinical matters.",
+        values="Small on purpose.",
+        services=4, nps=(60, 62), size=0, trust=4.0, autonomy=4.4, accredited=0.5, age=3,
+        role="sparse",
+        claims=(
+            (ClaimKind.FULL_AUTONOMY, {}, "Clinical decisions stay with the surgeon, always."),
+        ),
+        website=False,
+    ),
+    Profile(
+        name="Thistlebrook Dental Specialists",
+        ownership=OwnershipModel.FULL_ACQUISITION,
+        specialties=(OMS, "Periodontics", "Prosthodontics"),
+        autonomy_terms="Treatment plans above a set value need a second opinion from a "
+        "regional clinical director.",
+        values="One standard of care in every office.",
+        services=10, nps=(38, 42), size=1.0, trust=2.9, autonomy=2.6, accredited=0.2, age=10,
+        role="few_interviews",
+        claims=(
+            (ClaimKind.SINGLE_SPECIALTY, {}, "Oral surgery is our sole focus."),
+        ),
+    ),
+    Profile(
+        name="Ambervale Surgical Partners",
+        ownership=OwnershipModel.PARTNERSHIP_EQUITY,
+        specialties=(OMS,),
+        autonomy_terms="Surgeon partners elect the clinical board; the MSO runs only "
+        "non-clinical operations.",
+        values="Get better every year.",
+        services=8, nps=(35, 64), size=0.9, trust=3.9, autonomy=4.2, accredited=0.35, age=9,
+        claims=(
+            (ClaimKind.NPS_ABOVE_12_MONTHS, {"threshold": 55},
+             "Our patient NPS over the last year is above 55."),
+        ),
+    ),
+    Profile(
+        name="Corvane Specialty Partners",
+        ownership=OwnershipModel.JOINT_VENTURE,
+        specialties=(OMS, "Periodontics", "Pediatric dentistry"),
+        autonomy_terms="Each joint venture keeps its own clinical protocols.",
+        values="Local practices, shared strength.",
+        services=7, nps=(50, 52), size=1.0, trust=3.5, autonomy=3.6, accredited=0.3, age=13,
+        website=False,
+    ),
+    Profile(
+        name="Wrenfield OMS Partners",
+        ownership=OwnershipModel.PARTNERSHIP_EQUITY,
+        specialties=(OMS,),
+        autonomy_terms="Surgeons keep their clinical autonomy; purchasing of implants follows "
+        "a group formulary.",
+        values="Partners, not employees.",
+        services=9, nps=(55, 58), size=0.8, trust=4.0, autonomy=4.3, accredited=0.45, age=16,
+        claims=(
+            (ClaimKind.ACCREDITED_PRACTICES, {"count": 4},
+             "Four of our practices earned accreditation in the last two years."),
+        ),
+    ),
+    Profile(
+        name="Pellwick Oral Surgery Network",
+        ownership=OwnershipModel.MINORITY_INVESTMENT,
+        specialties=(OMS,),
+        autonomy_terms="Minority investment only: the practice keeps full control of "
+        "clinical and most business decisions.",
+        values="You run your practice; we help when asked.",
+        services=3, nps=(46, 44), size=0.6, trust=3.6, autonomy=4.7, accredited=0.25, age=18,
+        claims=(
+            (ClaimKind.FULL_AUTONOMY, {}, "Minority investment means you keep full autonomy."),
+        ),
+    ),
+    Profile(
+        name="Oxbell Multispecialty Alliance",
+        ownership=OwnershipModel.FULL_ACQUISITION,
+        specialties=(OMS, "Endodontics", "Orthodontics", "General dentistry"),
+        autonomy_terms="Clinical staffing, hours and fee schedules are set by the MSO.",
+        values="Efficiency for every specialty.",
+        services=11, nps=(30, 26), size=1.4, trust=2.7, autonomy=2.2, accredited=0.15, age=20,
+    ),
+    Profile(
+        name="Tamberlin Specialty Care Partners",
+        ownership=OwnershipModel.MINORITY_INVESTMENT,
+        specialties=(OMS, "Periodontics"),
+        autonomy_terms="The practice decides on treatment; the MSO holds a veto on "
+        "capital spending only.",
+        values="Grow together, carefully.",
+        services=5, nps=(45, 50), size=0.7, trust=3.3, autonomy=4.0, accredited=0.3, age=10,
+        claims=(
+            (ClaimKind.OTHER, {}, "Partners see revenue grow within the first year."),
+        ),
+    ),
+    Profile(
+        name="Vellichor Surgical Group",
+        ownership=OwnershipModel.JOINT_VENTURE,
+        specialties=(OMS,),
+        autonomy_terms="Clinical autonomy is written into the operating agreement; changes "
+        "need a two-thirds vote of surgeon members.",
+        values="Quiet excellence.",
+        services=7, nps=(64, 68), size=0.8, trust=4.1, autonomy=3.9, accredited=0.4, age=15,
+    ),
+]  # fmt: skip
+
+# Invented words for the MSOs of the larger scales.
+GENERATED_PREFIXES = [
+    "Aldermoss", "Bramblecourt", "Cindervale", "Dovecrest", "Embermoor", "Foxmere",
+    "Glimmerton", "Hazelrune", "Ivorwick", "Juniperra", "Kestrelund", "Lindenhollow",
+    "Moonfallow", "Nettlebury", "Orrisdale", "Pipermoss", "Quenbury", "Rookhallow",
+    "Saffronmere", "Tidewhistle", "Umberlane", "Vesperwood", "Willowmarch", "Yarrowgate",
+    "Zephyrine", "Ashcombe", "Briarquill", "Copperlark", "Dunmerrow", "Elmsworthy",
+    "Fallowmist", "Greywhistle",
+]  # fmt: skip
+SINGLE_SUFFIXES = ["Surgical Partners", "Oral Surgery Alliance", "OMS Collective"]
+MULTI_SUFFIXES = ["Specialty Group", "Specialty Partners", "Dental Specialists"]
+GENERATED_TERMS = [
+    "Surgeons keep clinical decisions; the MSO runs billing and purchasing.",
+    "Clinical protocols are set by a committee of surgeon partners.",
+    "Surgeons are employed; clinical guidelines are set centrally.",
+    "The investor has no say in clinical matters.",
+]
+GENERATED_VALUES = ["Patients first.", "Surgeon-led growth.", "Quality you can measure."]
+
+# Invented town names: syllables that rarely make a real place.
+TOWN_STARTS = [
+    "Bram", "Cal", "Dun", "Elm", "Fen", "Gal", "Hol", "Ives", "Kel", "Lor", "Mar", "Nor",
+    "Orr", "Pem", "Quen", "Ros", "Sel", "Tarn", "Ul", "Ven", "Wex", "Yar", "Zel",
+]  # fmt: skip
+TOWN_ENDS = [
+    "bridge", "by", "cliff", "dale", "ford", "gate", "haven", "holt", "mere", "moor",
+    "port", "ridge", "stead", "ton", "vale", "wick", "worth",
+]  # fmt: skip
+PRACTICE_KINDS = [
+    "Oral Surgery", "Oral Surgery", "Oral Surgery", "Oral & Facial Surgery",
+    "Oral and Maxillofacial Surgery", "Facial & Implant Surgery",
+]  # fmt: skip
+
+FIRST_NAMES = [
+    "Maya", "Daniel", "Priya", "Marcus", "Elena", "Samuel", "Grace", "Tomas", "Aisha",
+    "Jonah", "Leah", "Victor", "Nora", "Isaac", "Hana", "Felix", "Ruth", "Omar", "Clara",
+    "Peter", "Ines", "Caleb", "Mira", "Owen", "Talia", "Hugo", "Esther", "Rafael",
+]  # fmt: skip
+LAST_NAMES = [
+    "Ashdown", "Brackwell", "Castellane", "Dunmore", "Everly", "Fairbank", "Galloway",
+    "Hartigan", "Iverson", "Jessop", "Kingsley", "Lowther", "Marchetti", "Northcote",
+    "Okafor", "Pennington", "Quaile", "Rowntree", "Sandoval", "Thackery", "Underhill",
+    "Valcourt", "Whitlock", "Yardley", "Zabini", "Holloway", "Merriman", "Tennant",
+]  # fmt: skip
+INTERVIEWERS = ["Jordan Vale", "Priya Castellano", "Sam Wexford", "Elena Moritz"]
+
+PROMISED = [
+    "We were promised a full marketing program within three months.",
+    "They said payor contracts would be renegotiated in the first year.",
+    "HR and recruiting would be taken off our hands.",
+    "A new practice management system with central support.",
+    "Capital for a second operatory and a CBCT scanner.",
+    "Billing and collections handled by a dedicated revenue cycle team.",
+    "Continuing education and training for the whole staff.",
+    "Help to open a satellite office within two years.",
+]
+DELIVERED = {
+    "good": [
+        "Most of it arrived on time and works well.",
+        "Collections went up and the staff turnover went down.",
+        "The support team answers the same day.",
+        "They delivered what they said, sometimes more.",
+    ],
+    "mixed": [
+        "Some of it came, but later than promised.",
+        "Marketing is fine; payor contracting is still pending.",
+        "The new software took a year to settle.",
+        "Support depends a lot on who picks up the phone.",
+    ],
+    "poor": [
+        "Little of it happened; we still do our own hiring.",
+        "Fees went up while the services stayed the same.",
+        "Decisions are made far away without asking us.",
+        "The equipment funding never came through.",
+    ],
+}
+ADVICE = [
+    "Read the autonomy clause twice and have your own lawyer read it too.",
+    "Talk to surgeons who left, not just the ones the MSO picks.",
+    "Ask for the patient survey data itself, not a summary slide.",
+    "Get the service commitments written into the contract with dates.",
+    "Check who decides on staffing and supplies after closing.",
+    "Do not sign until you have met the people who will support you day to day.",
+]
+PROMISE_NOTES = {
+    PromiseOutcome.KEPT: ["Delivered as described.", "Better than expected.", "On time."],
+    PromiseOutcome.PARTLY: ["Started well, then stalled.", "Late, but mostly there."],
+    PromiseOutcome.BROKEN: ["Never happened.", "Quietly dropped after closing."],
+}
+SERVICE_DETAILS = {
+    ServiceArea.MARKETING: "Central team for campaigns, website and referral outreach.",
+    ServiceArea.HR: "Payroll, benefits and hiring support.",
+    ServiceArea.REVENUE_CYCLE: "Billing, coding and collections.",
+    ServiceArea.PAYOR_CONTRACTING: "Negotiates fee schedules with insurers for the group.",
+    ServiceArea.IT_SYSTEMS: "Practice management software, imaging and help desk.",
+    ServiceArea.COMPLIANCE: "Policies, audits and regulatory updates.",
+    ServiceArea.PURCHASING: "Group purchasing of supplies and implants.",
+    ServiceArea.EQUIPMENT_FUNDING: "Capital for equipment and technology.",
+    ServiceArea.GROWTH: "De novo offices and acquisitions.",
+    ServiceArea.RECRUITING: "Associate surgeon and staff recruiting.",
+    ServiceArea.TRAINING: "Continuing education and staff training.",
+}
+COMMENTS = {
+    "promoter": [
+        "The staff were kind and explained everything.",
+        "Quick visit, and the surgeon called the next day.",
+        "Very clean office and friendly front desk.",
+    ],
+    "passive": [
+        "Good care, but the wait was long.",
+        "Fine overall; parking was hard to find.",
+    ],
+    "detractor": [
+        "I waited over an hour past my appointment time.",
+        "Nobody called back about my bill.",
+        "The front desk was rushed and unfriendly.",
+    ],
+}
+# Score lists with repeats: a cheap way to draw with weights inside each NPS group.
+DETRACTOR_SCORES = [0, 1, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6]
+PASSIVE_SCORES = [7, 7, 7, 7, 8, 8, 8, 8, 8]
+PROMOTER_SCORES = [9, 9, 9, 9, 10, 10, 10, 10, 10, 10]
+
+
+# --- Small helpers ---------------------------------------------------------------------
+
+
+def add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day, months):
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, _month_days(year, month)))
+
+
+def _month_days(year, month):
+    return calendar.monthrange(year, month)[1]
+
+
+def _clamp(value, low, high):
+    return max(low, min(high, value))
+
+
+def apportion(total, weights):
+    """Split ``total`` into whole shares proportional to ``weights`` (largest remainder)."""
+    total = max(total, 0)
+    weight_sum = sum(weights)
+    exact = [total * w / weight_sum for w in weights]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: shares[i] - exact[i])
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def _random_day(rng, first, last):
+    return first + DAY * rng.randrange((last - first).days + 1)
+
+
+# --- Planning: plain Python objects, no database ---------------------------------------
+
+
+@dataclass
+class Stint:
+    """One affiliation of a practice: ``ended`` is the last day, None while current."""
+
+    mso: int  # index into the profiles
+    started: datetime.date
+    ended: datetime.date | None
+    nps_offset: float  # how this practice does compared with its MSO's profile
+
+
+@dataclass
+class PracticePlan:
+    code: str
+    name: str
+    city: str
+    state: str
+    surgeons: int
+    volume: float  # relative number of survey responses
+    stints: list = field(default_factory=list)
+
+    @property
+    def current_mso(self):
+        last = self.stints[-1] if self.stints else None
+        return last.mso if last and last.ended is None else None
+
+
+def generated_profiles(rng, count):
+    profiles = []
+    for prefix in rng.sample(GENERATED_PREFIXES, count):
+        multi = rng.random() < 0.4
+        specialties = (OMS,)
+        if multi:
+            specialties += tuple(rng.sample(OTHER_SPECIALTIES, rng.randint(1, 3)))
+        start = rng.uniform(20, 75)
+        mood = rng.uniform(2.5, 4.3)
+        profiles.append(
+            Profile(
+                name=f"{prefix} {rng.choice(MULTI_SUFFIXES if multi else SINGLE_SUFFIXES)}",
+                ownership=rng.choice(OwnershipModel.values),
+                specialties=specialties,
+                autonomy_terms=rng.choice(GENERATED_TERMS),
+                values=rng.choice(GENERATED_VALUES),
+                services=rng.randint(3, 11),
+                nps=(start, _clamp(start + rng.uniform(-15, 15), -20, 85)),
+                size=rng.uniform(0.4, 1.6),
+                trust=mood,
+                autonomy=_clamp(mood + rng.uniform(-1, 1), 1.5, 4.8),
+                accredited=rng.uniform(0.1, 0.5),
+                age=rng.randint(9, 25),
+                website=rng.random() < 0.7,
+            )
+        )
+    return profiles
+
+
+def plan_practices(rng, profiles, count, as_of):
+    """Practices, where they are, and which MSO they belonged to when."""
+    regular = [i for i, p in enumerate(profiles) if p.role != "sparse"]
+    sparse = [i for i, p in enumerate(profiles) if p.role == "sparse"]
+    regions = {
+        i: sorted(rng.sample(US_STATE_CODES, rng.randint(2, 6))) for i in range(len(profiles))
+    }
+    owners = [None] * max(1, round(count * 0.03))  # never affiliated
+    owners += [i for i in sparse for _ in range(2)]
+    shares = apportion(count - len(owners), [profiles[i].size for i in regular])
+    owners += [i for i, share in zip(regular, shares, strict=True) for _ in range(share)]
+    rng.shuffle(owners)
+
+    def stint(plan, mso, started, ended=None):
+        offset = rng.gauss(0, profiles[mso].spread)
+        plan.stints.append(Stint(mso, started, ended, offset))
+
+    plans, founded = [], set()
+    for number, owner in enumerate(owners, start=1):
+        town = rng.choice(TOWN_STARTS) + rng.choice(TOWN_ENDS)
+        plan = PracticePlan(
+            code=f"P-{number:05d}",
+            name=f"{town} {rng.choice(PRACTICE_KINDS)}",
+            city=town,
+            state=rng.choice(regions[owner] if owner is not None else US_STATE_CODES),
+            surgeons=rng.choices(range(1, 7), weights=[30, 28, 20, 12, 6, 4])[0],
+            volume=rng.uniform(0.5, 1.5),
+        )
+        plans.append(plan)
+        if owner is None:
+            continue
+        profile = profiles[owner]
+        if profile.role == "sparse":
+            stint(plan, owner, as_of - DAY * rng.randint(300, 800))
+            continue
+        if owner not in founded:
+            # Each MSO's first practice joined before the six survey years began,
+            # so every MSO has responses in every year.
+            founded.add(owner)
+            stint(plan, owner, as_of - DAY * rng.randint(RESPONSE_YEARS * 365 + 20, 8 * 365))
+            continue
+        started = as_of - DAY * rng.randint(60, 8 * 365)
+        days = (as_of - started).days
+        roll = rng.random()
+        if roll < 0.10 and days > 2 * 365 and len(regular) > 1:
+            # Switched MSO: the new affiliation starts the day after the old one ends.
+            last_day = started + DAY * rng.randint(365, days - 90)
+            stint(plan, owner, started, last_day)
+            stint(plan, rng.choice([i for i in regular if i != owner]), last_day + DAY)
+        elif roll < 0.13 and days > 2 * 365:
+            # Left the MSO and is independent again.
+            stint(plan, owner, started, started + DAY * rng.randint(365, days - 30))
+        else:
+            stint(plan, owner, started)
+    return plans
+
+
+# --- Survey responses ------------------------------------------------------------------
+
+
+def nps_shares(nps):
+    """Promoter and detractor shares that give ``nps``; fewer passives at the extremes."""
+    net = _clamp(nps / 100, -0.95, 0.95)
+    passives = 0.6 * (1 - abs(net))
+    return (1 - passives + net) / 2, (1 - passives - net) / 2
+
+
+def draw_score(rng, promoters, detractors):
+    roll = rng.random()
+    if roll < detractors:
+        return DETRACTOR_SCORES[rng.randrange(len(DETRACTOR_SCORES))]
+    if roll < 1 - promoters:
+        return PASSIVE_SCORES[rng.randrange(len(PASSIVE_SCORES))]
+    return PROMOTER_SCORES[rng.randrange(len(PROMOTER_SCORES))]
+
+
+def _month_segments(plans, first, last):
+    """(plan, stint, first day, last day) for each month a practice was affiliated."""
+    for plan in plans:
+        for stint in plan.stints:
+            start = max(stint.started, first)
+            end = min(stint.ended or last, last)
+            month = start.replace(day=1)
+            while month <= end:
+                month_end = month.replace(day=_month_days(month.year, month.month))
+                yield plan, stint, max(start, month), min(end, month_end)
+                month = month_end + DAY
+
+
+def iter_responses(rng, plans, profiles, as_of, target):
+    """Yield (practice code, day, score, comment or None) over the six years before as_of.
+
+    Responses exist only while a practice was affiliated, with the NPS profile of
+    the MSO it belonged to on that day.
+    """
+    first, last = add_years(as_of, -RESPONSE_YEARS), as_of - DAY
+    span = (last - first).days + 1
+    segments = list(_month_segments(plans, first, last))
+    # One rate per surgeon-day, chosen so that the total lands near the target.
+    exposure = sum(
+        plan.surgeons * plan.volume * ((end - start).days + 1)
+        for plan, stint, start, end in segments
+        if profiles[stint.mso].role != "sparse"
+    )
+    rate = target / exposure if exposure else 0
+    for plan, stint, start, end in segments:
+        profile = profiles[stint.mso]
+        days = (end - start).days + 1
+        if profile.role == "sparse":
+            # At most one response a month per practice: 2 practices stay under 30 a year.
+            count = int(rng.random() < 0.8 * days / _month_days(start.year, start.month))
+        else:
+            expected = rate * plan.surgeons * plan.volume * days * rng.uniform(0.8, 1.2)
+            count = int(expected + rng.random())  # random rounding keeps the mean
+        progress = ((start - first).days + days / 2) / span
+        nps = profile.nps[0] + (profile.nps[1] - profile.nps[0]) * progress + stint.nps_offset
+        promoters, detractors = nps_shares(nps)
+        for _ in range(count):
+            day = start + DAY * rng.randrange(days)
+            score = draw_score(rng, promoters, detractors)
+            comment = None
+            if rng.random() < COMMENT_SHARE:
+                group = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+                comment = rng.choice(COMMENTS[group])
+            yield plan.code, day, score, comment
+
+
+def write_responses(rows, practice_ids):
+    """Insert responses chunk by chunk (bounded memory), then their comments."""
+    responses = comments = 0
+    chunk = []
+
+    def flush():
+        created = SurveyResponse.objects.bulk_create(
+            [response for response, _ in chunk], batch_size=BATCH_SIZE
+        )
+        # bulk_create sets the ids on PostgreSQL and on SQLite 3.35+.
+        texts = [
+            SurveyComment(response_id=response.pk, text=text)
+            for response, (_, text) in zip(created, chunk, strict=True)
+            if text is not None
+        ]
+        if texts and texts[0].response_id is None:
+            raise RuntimeError("The database did not return ids from bulk_create.")
+        SurveyComment.objects.bulk_create(texts, batch_size=BATCH_SIZE)
+        chunk.clear()
+        return len(created), len(texts)
+
+    for code, day, score, comment in rows:
+        response = SurveyResponse(
+            practice_id=practice_ids[code], responded_on=day, score=score, source=SOURCE
+        )
+        chunk.append((response, comment))
+        if len(chunk) >= RESPONSE_CHUNK:
+            done, texts = flush()
+            responses, comments = responses + done, comments + texts
+    done, texts = flush()
+    return responses + done, comments + texts
+
+
+# --- Interviews ------------------------------------------------------------------------
+
+
+def _interview_counts(profiles, plans, total):
+    fixed = {"sparse": 1, "few_interviews": 2}
+    counts = [fixed.get(p.role) for p in profiles]
+    open_msos = [i for i, c in enumerate(counts) if c is None]
+    stints = [sum(s.mso == i for plan in plans for s in plan.stints) for i in open_msos]
+    # At least 3 each, the rest by number of practices.
+    rest = total - sum(c for c in counts if c) - 3 * len(open_msos)
+    for i, share in zip(open_msos, apportion(rest, [n or 1 for n in stints]), strict=True):
+        counts[i] = 3 + share
+    return counts
+
+
+def plan_interviews(rng, profiles, plans, total, as_of):
+    """(MSO index, practice code, unsaved interview, promise ledger) tuples.
+
+    Interviews fall in the three years before as_of, with a partner of a practice
+    that was affiliated with the MSO on that day.
+    """
+    first, last = add_years(as_of, -3), as_of - DAY
+    used_names = set()
+    interviews = []
+    for mso, count in enumerate(_interview_counts(profiles, plans, total)):
+        profile = profiles[mso]
+        candidates = [
+            (plan, s)
+            for plan in plans
+            for s in plan.stints
+            if s.mso == mso and s.started <= last and (s.ended or last) >= first
+        ]
+        for _ in range(count):
+            name = f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            while name in used_names:
+                name = f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            used_names.add(name)
+            if candidates:
+                plan, stint = rng.choice(candidates)
+                day = _random_day(rng, max(first, stint.started), min(last, stint.ended or last))
+                code, years = plan.code, (day - stint.started).days // 365
+            else:
+                code, day, years = None, _random_day(rng, first, last), rng.randint(1, 8)
+            # References the MSO picks itself tend to be its happiest partners.
+            supplied = rng.random() < 0.4
+            mood = profile.trust + (0.6 if supplied else 0) + rng.gauss(0, 0.7)
+            autonomy = profile.autonomy + (0.4 if supplied else 0) + rng.gauss(0, 0.6)
+            again = mood + rng.gauss(0, 0.4)
+            if again > 3.5:
+                would_choose_again = WouldChooseAgain.YES
+            elif again < 2.5:
+                would_choose_again = WouldChooseAgain.NO
+            else:
+                would_choose_again = WouldChooseAgain.UNSURE
+            tone = "good" if mood >= 3.6 else "mixed" if mood >= 2.6 else "poor"
+            interview = ReferenceInterview(
+                interviewee=name,
+                years_affiliated=years,
+                provenance=InterviewProvenance.MSO_SUPPLIED
+                if supplied
+                else InterviewProvenance.INDEPENDENT,
+                consent_to_quote=rng.random() < 0.55,
+                interviewer=rng.choice(INTERVIEWERS),
+                interviewed_on=day,
+                promised=" ".join(rng.sample(PROMISED, 2)),
+                delivered=" ".join(rng.sample(DELIVERED[tone], 2)),
+                trust=_clamp(round(mood), 1, 5),
+                would_choose_again=would_choose_again,
+                advice=rng.choice(ADVICE),
+                autonomy=_clamp(round(autonomy), 1, 5),
+            )
+            # The promise ledger: happier partners saw more promises kept.
+            keep = _clamp((mood - 1) / 4, 0.05, 0.95)
+            ledger = []
+            for area in rng.sample(ServiceArea.values, rng.randint(2, 6)):
+                roll = rng.random()
+                if roll < keep:
+                    outcome = PromiseOutcome.KEPT
+                elif roll < keep + (1 - keep) / 2:
+                    outcome = PromiseOutcome.PARTLY
+                else:
+                    outcome = PromiseOutcome.BROKEN
+                ledger.append((area, outcome, rng.choice(PROMISE_NOTES[outcome])))
+            interviews.append((mso, code, interview, ledger))
+    return interviews
+
+
+# --- Accreditations and quality designations -------------------------------------------
+
+
+ACCREDITATION_TERMS = {
+    # AAAHC awards 3-year, 1-year or 6-month terms; the others get 3 years in the demo.
+    AccreditationBody.AAAHC: [36, 36, 36, 36, 36, 36, 12, 12, 6],
+    AccreditationBody.JOINT_COMMISSION: [36],
+    AccreditationBody.AAOMS_OAAP: [36],
+}
+
+
+def plan_accreditations(rng, profiles, plans, as_of):
+    """(practice code, body, awarded, expires) chains, some renewed, some left to expire."""
+    rows, designations = [], []
+    for plan in plans:
+        mso = plan.current_mso
+        share = profiles[mso].accredited if mso is not None else 0.15
+        if rng.random() >= share:
+            continue
+        body = rng.choices(list(ACCREDITATION_TERMS), weights=[6, 2.5, 1.5])[0]
+        awarded = as_of - DAY * rng.randint(30, 7 * 365)
+        while True:
+            expires = add_months(awarded, rng.choice(ACCREDITATION_TERMS[body]))
+            rows.append((plan.code, body, awarded, expires))
+            if expires >= as_of or rng.random() < 0.25:
+                break  # current, or not renewed and so expired
+            awarded = expires + DAY
+        if rng.random() < 0.1:
+            awarded = as_of - DAY * rng.randint(30, 4 * 365)
+            expires = add_years(awarded, 3) if rng.random() < 0.5 else None
+            designations.append((plan.code, awarded, expires))
+    return rows, designations
+
+
+# --- Writing -------------------------------------------------------------------------
+
+
+def delete_evidence():
+    """Delete all evidence rows; Benchmark rows (reference data) and users stay."""
+    # Raw SQL for the two big tables: the ORM would load every response to cascade.
+    with connection.cursor() as cursor:
+        for model in (SurveyComment, SurveyResponse):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    for model in (
+        SurveyImport, AggregateNPSSubmission, Claim, PromiseItem, ReferenceInterview,
+        QualityDesignation, Accreditation, Affiliation, MSOService, Practice, MSO,
+    ):  # fmt: skip
+        model.objects.all().delete()
+
+
+def _mso_rows(rng, profiles, plans, as_of):
+    msos = []
+    for i, profile in enumerate(profiles):
+        current = [plan for plan in plans if plan.current_mso == i]
+        single = len(profile.specialties) == 1
+        name = profile.name
+        slug = slugify(name)
+        msos.append(
+            MSO(
+                name=name,
+                slug=slug,
+                ownership_model=profile.ownership,
+                specialty_focus=SpecialtyFocus.SINGLE if single else SpecialtyFocus.MULTI,
+                specialties=", ".join(profile.specialties),
+                clinical_autonomy_terms=profile.autonomy_terms,
+                founded_year=as_of.year - profile.age,
+                # MSOs round their footprint up a little.
+                reported_practices=len(current) + rng.randint(0, 3),
+                reported_surgeons=sum(p.surgeons for p in current) + rng.randint(0, 6),
+                reported_states=", ".join(sorted({p.state for p in current})),
+                values=profile.values,
+                website=f"https://{slug}.example.com" if profile.website else "",
+                published=True,
+            )
+        )
+    return msos
+
+
+def load(scale_name, seed, as_of):
+    """Generate and insert the demo data; return counts by kind. Run inside a transaction."""
+    scale = SCALES[scale_name]
+
+    def rng(part):
+        return random.Random(f"{seed}:{part}")
+
+    profiles = PROFILES[: scale.profiles]
+    profiles += generated_profiles(rng("generated-msos"), scale.extra_msos)
+    plans = plan_practices(rng("practices"), profiles, scale.practices, as_of)
+
+    msos = MSO.objects.bulk_create(_mso_rows(rng("msos"), profiles, plans, as_of))
+    services_rng = rng("services")
+    services = [
+        MSOService(mso=mso, area=area, detail=SERVICE_DETAILS[area])
+        for mso, profile in zip(msos, profiles, strict=True)
+        for area in sorted(services_rng.sample(ServiceArea.values, profile.services))
+    ]
+    MSOService.objects.bulk_create(services, batch_size=BATCH_SIZE)
+
+    practices = Practice.objects.bulk_create(
+        [Practice(code=p.code, name=p.name, city=p.city, state=p.state, surgeons=p.surgeons)
+         for p in plans],
+        batch_size=BATCH_SIZE,
+    )  # fmt: skip
+    practice_ids = {p.code: p.pk for p in practices}
+    affiliations = Affiliation.objects.bulk_create(
+        [
+            Affiliation(
+                practice_id=practice_ids[plan.code],
+                mso=msos[s.mso],
+                started_on=s.started,
+                ended_on=s.ended,
+            )
+            for plan in plans
+            for s in plan.stints
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+    rows = iter_responses(rng("responses"), plans, profiles, as_of, scale.responses)
+    responses, comments = write_responses(rows, practice_ids)
+
+    submissions = [
+        AggregateNPSSubmission(
+            mso=msos[i],
+            period_start=add_years(as_of, -(back + 1)),
+            period_end=add_years(as_of, -back) - DAY,
+            promoters=promoters,
+            passives=passives,
+            detractors=detractors,
+            provenance=NPSProvenance.SELF_REPORTED,
+            source="Partner recruiting brochure (invented for the demo)",
+        )
+        for i, profile in enumerate(profiles)
+        for back, (promoters, passives, detractors) in enumerate(profile.self_reported)
+    ]
+    AggregateNPSSubmission.objects.bulk_create(submissions)
+
+    interview_plans = plan_interviews(rng("interviews"), profiles, plans, scale.interviews, as_of)
+    for mso, code, interview, _ in interview_plans:
+        interview.mso = msos[mso]
+        interview.practice_id = practice_ids.get(code)
+    interviews = ReferenceInterview.objects.bulk_create(
+        [interview for _, _, interview, _ in interview_plans], batch_size=BATCH_SIZE
+    )
+    items = PromiseItem.objects.bulk_create(
+        [
+            PromiseItem(interview=interview, service_area=area, outcome=outcome, note=note)
+            for interview, (*_, ledger) in zip(interviews, interview_plans, strict=True)
+            for area, outcome, note in ledger
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+    accreditation_rows, designation_rows = plan_accreditations(
+        rng("accreditations"), profiles, plans, as_of
+    )
+    accreditations = Accreditation.objects.bulk_create(
+        [
+            Accreditation(
+                practice_id=practice_ids[code], body=body, awarded_on=awarded, expires_on=expires
+            )
+            for code, body, awarded, expires in accreditation_rows
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    designations = QualityDesignation.objects.bulk_create(
+        [
+            QualityDesignation(
+                practice_id=practice_ids[code],
+                name="Center of Excellence",
+                awarded_by="Oral Surgery Quality Council (invented for the demo)",
+                awarded_on=awarded,
+                expires_on=expires,
+            )
+            for code, awarded, expires in designation_rows
+        ]
+    )
+
+    claims_rng = rng("claims")
+    claims = Claim.objects.bulk_create(
+        [
+            Claim(
+                mso=msos[i],
+                kind=kind,
+                parameters=parameters,
+                statement=statement,
+                source=claims_rng.choice(["Website", "Partner brochure", "Conference talk"])
+                + " (invented for the demo)",
+                stated_on=as_of - DAY * claims_rng.randint(30, 600),
+            )
+            for i, profile in enumerate(profiles)
+            for kind, parameters, statement in profile.claims
+        ]
+    )
+
+    return {
+        "MSOs": len(msos),
+        "services": len(services),
+        "practices": len(practices),
+        "affiliations": len(affiliations),
+        "responses": responses,
+        "comments": comments,
+        "self-reported NPS": len(submissions),
+        "interviews": len(interviews),
+        "promise items": len(items),
+        "accreditations": len(accreditations),
+        "designations": len(designations),
+        "claims": len(claims),
+    }
