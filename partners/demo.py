@@ -211,7 +211,7 @@ PROFILES = [
         services=9, nps=(55, 58), size=0.8, trust=4.0, autonomy=4.3, accredited=0.45, age=16,
         claims=(
             (ClaimKind.ACCREDITED_PRACTICES, {"count": 4},
-             "Four of our practices earned accreditation in the last two years."),
+             "At least four of our practices hold a current accreditation."),
         ),
     ),
     Profile(
@@ -233,6 +233,10 @@ PROFILES = [
         autonomy_terms="Clinical staffing, hours and fee schedules are set by the MSO.",
         values="Efficiency for every specialty.",
         services=11, nps=(30, 26), size=1.4, trust=2.7, autonomy=2.2, accredited=0.15, age=20,
+        claims=(
+            (ClaimKind.ACCREDITED_PRACTICES, {"count": 20},
+             "Twenty of our practices are accredited."),
+        ),
     ),
     Profile(
         name="Tamberlin Specialty Care Partners",

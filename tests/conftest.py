@@ -31,6 +31,12 @@ def pytest_sessionstart(session):
             pytest.exit(f"Redis at REDIS_URL is not reachable: {exc}", returncode=1)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing is deliberately slow; tests log in many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username, group=None, **extra):
     user = User.objects.create_user(username, password="pw-" + username, **extra)
     if group:

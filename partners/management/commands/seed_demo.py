@@ -27,7 +27,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=sorted(demo.SCALES), default="demo")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--seed", type=int, default=1, help="The same seed and --as-of give the same data."
+        )
         parser.add_argument(
             "--as-of",
             dest="as_of",

@@ -1,0 +1,228 @@
+import datetime
+import hashlib
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db.models import Count, F, Q
+
+from partners.models import (
+    MSO,
+    Accreditation,
+    Affiliation,
+    AggregateNPSSubmission,
+    Claim,
+    InterviewProvenance,
+    MSOService,
+    OwnershipModel,
+    Practice,
+    PromiseItem,
+    QualityDesignation,
+    ReferenceInterview,
+    SpecialtyFocus,
+    SurveyComment,
+    SurveyResponse,
+)
+from partners.services import CONSULTANT, DATA_ADMIN, SURGEON
+
+TINY = {"scale": "tiny", "seed": 7, "as_of": "2026-06-01"}
+
+
+def seed(**options):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def digest():
+    """A hash of every generated row by natural keys, so auto ids do not matter."""
+    parts = {
+        "msos": MSO.objects.values_list(
+            "slug", "name", "ownership_model", "specialty_focus", "specialties",
+            "clinical_autonomy_terms", "founded_year", "reported_practices",
+            "reported_surgeons", "reported_states", "values", "website", "published",
+        ),
+        "services": MSOService.objects.values_list("mso__slug", "area", "detail"),
+        "practices": Practice.objects.values_list("code", "name", "city", "state", "surgeons"),
+        "affiliations": Affiliation.objects.values_list(
+            "practice__code", "mso__slug", "started_on", "ended_on"
+        ),
+        "responses": SurveyResponse.objects.values_list(
+            "practice__code", "responded_on", "score", "source", "response_id"
+        ),
+        "comments": SurveyComment.objects.values_list(
+            "response__practice__code", "response__responded_on", "response__score", "text"
+        ),
+        "interviews": ReferenceInterview.objects.values_list(
+            "mso__slug", "interviewee", "practice__code", "interviewed_on", "years_affiliated",
+            "provenance", "consent_to_quote", "interviewer", "promised", "delivered", "trust",
+            "would_choose_again", "advice", "autonomy",
+        ),
+        "promises": PromiseItem.objects.values_list(
+            "interview__interviewee", "service_area", "outcome", "note"
+        ),
+        "accreditations": Accreditation.objects.values_list(
+            "practice__code", "body", "awarded_on", "expires_on"
+        ),
+        "designations": QualityDesignation.objects.values_list(
+            "practice__code", "name", "awarded_by", "awarded_on", "expires_on"
+        ),
+        "claims": Claim.objects.values_list(
+            "mso__slug", "kind", "parameters", "statement", "source", "stated_on"
+        ),
+        "aggregates": AggregateNPSSubmission.objects.values_list(
+            "mso__slug", "practice__code", "period_start", "period_end", "promoters",
+            "passives", "detractors", "provenance", "source",
+        ),
+    }  # fmt: skip
+    canonical = {
+        name: sorted(json.dumps(list(row), sort_keys=True, default=str) for row in rows)
+        for name, rows in parts.items()
+    }
+    assert all(canonical[name] for name in ("msos", "responses", "interviews", "claims"))
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_data_and_another_seed_does_not():
+    seed(**TINY)
+    first = digest()
+
+    seed(reset=True, **TINY)
+    assert digest() == first
+
+    seed(reset=True, **{**TINY, "seed": 8})
+    assert digest() != first
+
+
+def yearly_nps():
+    """{mso slug: {year: (n, nps)}}, each response counted for the MSO of its day."""
+    covered = Q(practice__affiliations__started_on__lte=F("responded_on")) & (
+        Q(practice__affiliations__ended_on__isnull=True)
+        | Q(practice__affiliations__ended_on__gte=F("responded_on"))
+    )
+    rows = (
+        SurveyResponse.objects.filter(covered)  # one filter() call: one affiliation join
+        .values("practice__affiliations__mso__slug", "responded_on__year")
+        .annotate(
+            n=Count("id"),
+            promoters=Count("id", filter=Q(score__gte=9)),
+            detractors=Count("id", filter=Q(score__lte=6)),
+        )
+    )
+    result = {slug: {} for slug in MSO.objects.values_list("slug", flat=True)}
+    for row in rows:
+        n = row["n"]
+        nps = 100 * (row["promoters"] - row["detractors"]) / n
+        result[row["practice__affiliations__mso__slug"]][row["responded_on__year"]] = (n, nps)
+    return result
+
+
+@pytest.mark.django_db
+def test_demo_scale_has_the_promised_shape():
+    output = seed(scale="demo", seed=1, as_of="2026-01-01")
+    assert re.search(r"Loaded demo data .* in [\d.]+ s\.$", output.strip())
+
+    msos = MSO.objects.all()
+    assert msos.count() == 12
+    assert not msos.filter(published=False).exists()
+    assert set(msos.values_list("ownership_model", flat=True)) == set(OwnershipModel.values)
+    assert set(msos.values_list("specialty_focus", flat=True)) == set(SpecialtyFocus.values)
+    single = msos.filter(specialty_focus=SpecialtyFocus.SINGLE)
+    assert set(single.values_list("specialties", flat=True)) == {"Oral and maxillofacial surgery"}
+    assert len(set(msos.values_list("clinical_autonomy_terms", flat=True))) == 12
+    assert len({m.services.count() for m in msos}) >= 4  # different breadths
+
+    assert 250 <= Practice.objects.count() <= 350
+    assert Practice.objects.filter(affiliations__isnull=True).exists()  # a few unaffiliated
+    switched = Practice.objects.annotate(n=Count("affiliations__mso", distinct=True))
+    assert switched.filter(n__gte=2).exists()
+
+    responses = SurveyResponse.objects.count()
+    assert 120_000 <= responses <= 180_000
+    first, last = datetime.date(2020, 1, 1), datetime.date(2025, 12, 31)
+    assert not SurveyResponse.objects.exclude(responded_on__range=(first, last)).exists()
+    assert not SurveyResponse.objects.exclude(source="demo").exists()
+    assert 0 < SurveyComment.objects.count() < responses * 0.02
+
+    interviews = ReferenceInterview.objects.all()
+    assert 60 <= interviews.count() <= 100
+    assert set(interviews.values_list("provenance", flat=True)) == set(InterviewProvenance.values)
+    per_mso = interviews.values("mso").annotate(n=Count("id"))
+    assert min(row["n"] for row in per_mso) < 3
+    for interview in interviews.prefetch_related("promise_ledger"):
+        assert 2 <= len(interview.promise_ledger.all()) <= 6
+
+    as_of = datetime.date(2026, 1, 1)
+    assert Accreditation.objects.filter(expires_on__lt=as_of).exists()
+    assert Accreditation.objects.filter(awarded_on__lte=as_of, expires_on__gte=as_of).exists()
+    assert QualityDesignation.objects.exists()
+    assert Claim.objects.filter(kind="nps_above_each_year").exists()
+    assert Claim.objects.filter(kind="other").exists()
+    assert AggregateNPSSubmission.objects.filter(provenance="self_reported").exists()
+
+    nps = yearly_nps()
+    # Every response belongs to exactly one affiliation: no double counting, none lost.
+    assert sum(n for years in nps.values() for n, _ in years.values()) == responses
+    years = range(2020, 2026)
+    world_class = [
+        slug for slug, by_year in nps.items()
+        if all(year in by_year and by_year[year][1] > 80 for year in years)
+    ]  # fmt: skip
+    assert world_class
+    too_few = [slug for slug, by_year in nps.items() if 0 < by_year.get(2025, (0,))[0] < 30]
+    assert too_few
+    declining = [
+        slug for slug, by_year in nps.items()
+        if 2020 in by_year and 2025 in by_year and by_year[2020][1] - by_year[2025][1] >= 30
+    ]  # fmt: skip
+    assert declining
+    assert len(set(world_class + too_few + declining)) == 3
+
+
+LOGIN_LINE = re.compile(r"^\s*(\w+)\s+password: (\S+)$", re.MULTILINE)
+
+
+@pytest.mark.django_db
+def test_demo_users_get_fresh_passwords_that_work():
+    output = seed(with_demo_users=True, **TINY)
+    assert "Demo logins (new passwords on every run):" in output
+    first = dict(LOGIN_LINE.findall(output))
+    assert set(first) == {"surgeon", "consultant", "dataadmin"}
+    # The line a CI script reads.
+    assert re.search(r"^\s*surgeon\s+password: (\S+)", output, re.MULTILINE)
+
+    for username, role in (("surgeon", SURGEON), ("consultant", CONSULTANT),
+                           ("dataadmin", DATA_ADMIN)):  # fmt: skip
+        user = authenticate(username=username, password=first[username])
+        assert user is not None
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert User.objects.get(username="dataadmin").is_staff
+    assert not User.objects.get(username="surgeon").is_staff
+
+    again = dict(LOGIN_LINE.findall(seed(with_demo_users=True, **TINY)))
+    assert again["surgeon"] != first["surgeon"]
+    assert authenticate(username="surgeon", password=first["surgeon"]) is None
+    assert authenticate(username="surgeon", password=again["surgeon"]) is not None
+
+
+def counts():
+    models = (MSO, Practice, SurveyResponse, ReferenceInterview, PromiseItem, Claim)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.mark.django_db
+def test_second_run_without_reset_keeps_the_data():
+    first_output = seed(**TINY)
+    assert "already loaded" not in first_output
+    before = counts()
+    assert before["MSO"] > 0 and before["SurveyResponse"] > 0
+
+    output = seed(**TINY)
+    assert "Demo data already loaded; use --reset to replace it." in output
+    assert "Loaded demo data" not in output
+    assert counts() == before
