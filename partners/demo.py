@@ -30,10 +30,12 @@ from .models import (
     Claim,
     ClaimKind,
     InterviewProvenance,
+    MsoNpsMonth,
     MSOService,
     NPSProvenance,
     OwnershipModel,
     Practice,
+    PracticeNpsMonth,
     PromiseItem,
     PromiseOutcome,
     QualityDesignation,
@@ -45,6 +47,7 @@ from .models import (
     SurveyResponse,
     WouldChooseAgain,
 )
+from .rollups import rollups_rebuild_all
 
 DAY = datetime.timedelta(days=1)
 BATCH_SIZE = 2000
@@ -771,7 +774,7 @@ def delete_evidence():
     """Delete all evidence rows; Benchmark rows (reference data) and users stay."""
     # Raw SQL for the two big tables: the ORM would load every response to cascade.
     with connection.cursor() as cursor:
-        for model in (SurveyComment, SurveyResponse):
+        for model in (SurveyComment, SurveyResponse, PracticeNpsMonth, MsoNpsMonth):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
     for model in (
         SurveyImport, AggregateNPSSubmission, Claim, PromiseItem, ReferenceInterview,
@@ -924,6 +927,9 @@ def load(scale_name, seed, as_of):
             for kind, parameters, statement in profile.claims
         ]
     )
+
+    # The responses were written directly, not through an import: derive the rollups once.
+    rollups_rebuild_all()
 
     return {
         "MSOs": len(msos),

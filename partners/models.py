@@ -332,7 +332,7 @@ class QualityDesignation(models.Model):
 
 
 class SurveyImport(models.Model):
-    """One imported survey file; undoing it deletes its responses."""
+    """One imported survey file; undoing it deletes its responses as a whole."""
 
     source = models.CharField(max_length=64, help_text="The survey vendor or export name.")
     file_name = models.CharField(max_length=255)
@@ -341,14 +341,18 @@ class SurveyImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     imported_at = models.DateTimeField(auto_now_add=True)
-    rows = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0, help_text="Responses imported.")
+    skipped = models.PositiveIntegerField(
+        default=0, help_text="Rows skipped because their response id was already imported."
+    )
+    has_response_ids = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-imported_at"]
         indexes = [models.Index(fields=["checksum"], name="survey_import_checksum")]
 
     def __str__(self):
-        return f"{self.file_name} ({self.source}, {self.rows} rows)"
+        return f"#{self.pk} {self.file_name} ({self.source}, {self.rows} rows)"
 
 
 SCORE_MESSAGE = "A score is a whole number from 0 to 10."
@@ -366,7 +370,15 @@ class SurveyResponse(models.Model):
     # NULL, not "", for "no id": NULLs never collide in the unique constraint below.
     response_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     survey_import = models.ForeignKey(
-        SurveyImport, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
+        SurveyImport,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,  # covered by the (survey_import, line) index
+    )
+    line = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Line of the imported file the response came from."
     )
 
     class Meta:
@@ -375,6 +387,7 @@ class SurveyResponse(models.Model):
             models.Index(
                 fields=["practice", "responded_on", "score"], name="response_practice_day"
             ),
+            models.Index(fields=["survey_import", "line"], name="response_import_line"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -404,6 +417,70 @@ class SurveyComment(models.Model):
 
     def __str__(self):
         return f"Comment on response {self.response_id}"
+
+
+class _NpsCounts(models.Model):
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def n(self):
+        return self.promoters + self.passives + self.detractors
+
+
+class PracticeNpsMonth(_NpsCounts):
+    """Rollup: response-level counts of one practice in one month, attributed to the MSO the
+    practice belonged to on each response's day (``mso`` empty when it had none).
+
+    Derived data, kept equal to the raw responses in the same transaction as every
+    change (see ``partners.rollups``); ``manage.py verify_rollups`` checks it.
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    mso = models.ForeignKey(MSO, null=True, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+
+    class Meta:
+        indexes = [models.Index(fields=["mso", "month"], name="practice_nps_mso_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "month", "mso"],
+                condition=Q(mso__isnull=False),
+                name="practice_nps_month_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "month"],
+                condition=Q(mso__isnull=True),
+                name="practice_nps_month_unaffiliated_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"practice {self.practice_id}, MSO {self.mso_id}, {self.month:%Y-%m}: n={self.n}"
+
+
+class MsoNpsMonth(_NpsCounts):
+    """Rollup: response-level counts attributed to one MSO in one month.
+
+    The sum of PracticeNpsMonth over the MSO's practices.
+
+    Reads for MSOs cost MSOs x months, however many responses there are.
+    """
+
+    mso = models.ForeignKey(MSO, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mso", "month"], name="mso_nps_month_unique"),
+        ]
+
+    def __str__(self):
+        return f"MSO {self.mso_id}, {self.month:%Y-%m}: n={self.n}"
 
 
 class NPSProvenance(models.TextChoices):

@@ -83,9 +83,13 @@ _MAX_LENGTHS = {
 class LineError:
     line: int
     message: str
+    column: str = ""
 
     def __str__(self):
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        if not self.line:
+            return self.message
+        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
+        return f"{where}: {self.message}"
 
 
 class ImportRefused(Exception):

@@ -1,0 +1,77 @@
+"""Import patient survey responses from a CSV file.
+
+Exit status: 0 imported (or checked, with --dry-run), 1 the file was refused and nothing
+was written (the errors are on standard error), 2 usage error.
+"""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from partners.survey_import import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SurveyImportRefused,
+    surveys_import,
+)
+
+
+def describe(report):
+    """The preview of a file, as lines of text (also used by the upload page's tests)."""
+    nps = "n/a" if report.nps is None else f"{report.nps:.1f}"
+    days = (
+        f"{report.first_day.isoformat()} to {report.last_day.isoformat()}"
+        if report.first_day else "none"
+    )  # fmt: skip
+    return [
+        f"rows: {report.rows}",
+        f"practices: {report.practices}",
+        f"dates: {days}",
+        f"NPS of the file: {nps} (promoters {report.promoters}, passives {report.passives}, "
+        f"detractors {report.detractors})",
+    ]
+
+
+class Command(BaseCommand):
+    help = (
+        f"Import survey responses from a CSV file with the columns {', '.join(REQUIRED_COLUMNS)} "
+        f"and optionally {', '.join(OPTIONAL_COLUMNS)} (names in any order and case). "
+        "The file is checked as a whole: any error refuses it and nothing is imported."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file, UTF-8.")
+        parser.add_argument("--dry-run", action="store_true", help="Check and describe only.")
+        parser.add_argument(
+            "--source", default="", help="The survey vendor or export the file comes from."
+        )
+
+    def handle(self, *args, file, dry_run, source, **options):
+        try:
+            stream = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
+        try:
+            with stream:
+                report = surveys_import(
+                    stream=stream, file_name=file.rsplit("/", 1)[-1], source=source,
+                    dry_run=dry_run,
+                )  # fmt: skip
+        except SurveyImportRefused as exc:
+            self.stderr.write(f"Refused {file}: nothing was imported.")
+            for line in exc.report_lines():
+                self.stderr.write(line)
+            sys.exit(1)
+        for warning in report.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
+        for line in describe(report):
+            self.stdout.write(line)
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: {report.imported} responses would be imported"
+                + (f", {report.skipped} skipped as already imported." if report.skipped else ".")
+            )
+            return
+        self.stdout.write(self.style.SUCCESS(
+            f"Imported {file} as import #{report.survey_import_id}: {report.summary()}"
+        ))  # fmt: skip

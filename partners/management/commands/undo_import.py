@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from partners.models import SurveyImport
+from partners.survey_import import survey_import_undo
+
+
+class Command(BaseCommand):
+    help = "Undo a survey import as a whole: delete its responses and comments and its record."
+
+    def add_arguments(self, parser):
+        parser.add_argument("import_id", type=int)
+
+    def handle(self, *args, import_id, **options):
+        try:
+            survey_import = SurveyImport.objects.get(pk=import_id)
+        except SurveyImport.DoesNotExist:
+            raise CommandError(f"There is no survey import #{import_id}.", returncode=2) from None
+        deleted = survey_import_undo(survey_import_id=import_id)
+        self.stdout.write(self.style.SUCCESS(
+            f"Undid import #{import_id} ({survey_import.file_name}): {deleted} responses deleted."
+        ))  # fmt: skip

@@ -1,0 +1,192 @@
+"""NPS rollups: promoters, passives and detractors per practice per month, and per MSO per month.
+
+Every NPS read goes through these tables, so reads cost practices (or MSOs) x months however
+many responses there are. They are derived from the raw responses and must stay equal to them:
+every change to responses or affiliations calls one of the functions here inside its own
+transaction, and ``manage.py verify_rollups`` recomputes everything and compares.
+
+A response counts for the MSO its practice belonged to on the response's day. The counts are
+applied as deltas: a grouped query (practice, MSO, month, counts) is added to or subtracted from
+both tables, and rows that reach zero are deleted. The SQL runs on PostgreSQL and SQLite alike;
+only the month expression differs.
+"""
+
+from django.db import connection
+
+PRACTICE_TABLE = "partners_practicenpsmonth"
+MSO_TABLE = "partners_msonpsmonth"
+DELTA = "rollup_delta"
+
+
+def month_sql(column):
+    """SQL for the first day of the month of a date column (``%`` doubled for params)."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"strftime('%%Y-%%m-01', {column})"
+
+
+def grouped_responses_sql(responses_sql):
+    """Group rows (practice_id, responded_on, score) into per practice, MSO and month counts."""
+    month = month_sql("r.responded_on")
+    return f"""
+        SELECT r.practice_id, a.mso_id, {month} AS month,
+               SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END) AS promoters,
+               SUM(CASE WHEN r.score IN (7, 8) THEN 1 ELSE 0 END) AS passives,
+               SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END) AS detractors
+        FROM ({responses_sql}) r
+        LEFT JOIN partners_affiliation a
+          ON a.practice_id = r.practice_id
+         AND a.started_on <= r.responded_on
+         AND (a.ended_on IS NULL OR a.ended_on >= r.responded_on)
+        GROUP BY r.practice_id, a.mso_id, {month}
+    """
+
+
+def _apply_delta(cursor, sign):
+    """Add (sign 1) or subtract (sign -1) the counts in the temp table DELTA from both rollups."""
+    counts = "promoters, passives, detractors"
+    if sign > 0:
+        for where, target in (
+            ("mso_id IS NOT NULL", "(practice_id, month, mso_id) WHERE mso_id IS NOT NULL"),
+            ("mso_id IS NULL", "(practice_id, month) WHERE mso_id IS NULL"),
+        ):
+            cursor.execute(f"""
+                INSERT INTO {PRACTICE_TABLE} (practice_id, mso_id, month, {counts})
+                SELECT practice_id, mso_id, month, {counts} FROM {DELTA} WHERE {where}
+                ON CONFLICT {target} DO UPDATE SET
+                    promoters = {PRACTICE_TABLE}.promoters + excluded.promoters,
+                    passives = {PRACTICE_TABLE}.passives + excluded.passives,
+                    detractors = {PRACTICE_TABLE}.detractors + excluded.detractors
+            """, [])  # fmt: skip
+        cursor.execute(f"""
+            INSERT INTO {MSO_TABLE} (mso_id, month, {counts})
+            SELECT mso_id, month, SUM(promoters), SUM(passives), SUM(detractors)
+            FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month
+            ON CONFLICT (mso_id, month) DO UPDATE SET
+                promoters = {MSO_TABLE}.promoters + excluded.promoters,
+                passives = {MSO_TABLE}.passives + excluded.passives,
+                detractors = {MSO_TABLE}.detractors + excluded.detractors
+        """, [])  # fmt: skip
+        return
+    # Subtracting only ever removes counts that were added, so every row exists.
+    cursor.execute(f"""
+        UPDATE {PRACTICE_TABLE} SET
+            promoters = {PRACTICE_TABLE}.promoters - d.promoters,
+            passives = {PRACTICE_TABLE}.passives - d.passives,
+            detractors = {PRACTICE_TABLE}.detractors - d.detractors
+        FROM {DELTA} d
+        WHERE {PRACTICE_TABLE}.practice_id = d.practice_id
+          AND {PRACTICE_TABLE}.month = d.month
+          AND COALESCE({PRACTICE_TABLE}.mso_id, 0) = COALESCE(d.mso_id, 0)
+    """, [])  # fmt: skip
+    cursor.execute(f"""
+        UPDATE {MSO_TABLE} SET
+            promoters = {MSO_TABLE}.promoters - d.promoters,
+            passives = {MSO_TABLE}.passives - d.passives,
+            detractors = {MSO_TABLE}.detractors - d.detractors
+        FROM (SELECT mso_id, month, SUM(promoters) AS promoters, SUM(passives) AS passives,
+                     SUM(detractors) AS detractors
+              FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month) d
+        WHERE {MSO_TABLE}.mso_id = d.mso_id AND {MSO_TABLE}.month = d.month
+    """, [])  # fmt: skip
+    for table in (PRACTICE_TABLE, MSO_TABLE):
+        cursor.execute(
+            f"DELETE FROM {table} WHERE promoters = 0 AND passives = 0 AND detractors = 0", []
+        )
+
+
+def _with_delta(delta_sql, params, sign):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {DELTA}", [])
+        cursor.execute(f"CREATE TEMP TABLE {DELTA} AS {delta_sql}", params)
+        _apply_delta(cursor, sign)
+        cursor.execute(f"DROP TABLE {DELTA}", [])
+
+
+def rollups_add_import(*, survey_import_id):
+    """Add the responses of one import (call right after inserting them)."""
+    _with_delta(_import_delta_sql(), [survey_import_id], 1)
+
+
+def rollups_remove_import(*, survey_import_id):
+    """Subtract the responses of one import (call right before deleting them)."""
+    _with_delta(_import_delta_sql(), [survey_import_id], -1)
+
+
+def _import_delta_sql():
+    return grouped_responses_sql(
+        "SELECT practice_id, responded_on, score FROM partners_surveyresponse"
+        " WHERE survey_import_id = %s"
+    )
+
+
+def rollups_rebuild_practices(*, practice_ids):
+    """Recompute the rollups of some practices from their raw responses.
+
+    For changes that move responses between months or MSOs: an edited or deleted
+    response, or a changed affiliation.
+    """
+    ids = sorted({int(pk) for pk in practice_ids if pk is not None})
+    if not ids:
+        return
+    marks = ", ".join(["%s"] * len(ids))
+    _with_delta(
+        f"SELECT practice_id, mso_id, month, promoters, passives, detractors"
+        f" FROM {PRACTICE_TABLE} WHERE practice_id IN ({marks})",
+        ids,
+        -1,
+    )
+    _with_delta(
+        grouped_responses_sql(
+            "SELECT practice_id, responded_on, score FROM partners_surveyresponse"
+            f" WHERE practice_id IN ({marks})"
+        ),
+        ids,
+        1,
+    )
+
+
+def rollups_rebuild_all():
+    """Recompute every rollup from the raw responses (after bulk loads that bypass imports)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PRACTICE_TABLE}", [])
+        cursor.execute(f"DELETE FROM {MSO_TABLE}", [])
+    _with_delta(
+        grouped_responses_sql(
+            "SELECT practice_id, responded_on, score FROM partners_surveyresponse"
+        ),
+        [],
+        1,
+    )
+
+
+def rollups_differences(limit=50):
+    """Rows where the rollups differ from a recomputation from the raw responses.
+
+    Returns a list of (table, key, expected counts, stored counts); empty when all agree.
+    """
+    expected = grouped_responses_sql(
+        "SELECT practice_id, responded_on, score FROM partners_surveyresponse"
+    )
+    counts = "promoters, passives, detractors"
+    stored = f"SELECT practice_id, mso_id, month, {counts} FROM {PRACTICE_TABLE}"
+    mso_expected = (
+        f"SELECT mso_id, month, SUM(promoters), SUM(passives), SUM(detractors)"
+        f" FROM ({expected}) e WHERE mso_id IS NOT NULL GROUP BY mso_id, month"
+    )
+    mso_stored = f"SELECT mso_id, month, {counts} FROM {MSO_TABLE}"
+    differences = []
+    with connection.cursor() as cursor:
+        for table, want, have, key_width in (
+            (PRACTICE_TABLE, expected, stored, 3),
+            (MSO_TABLE, mso_expected, mso_stored, 2),
+        ):
+            for label, first, second in (("missing or wrong", want, have),
+                                         ("unexpected", have, want)):  # fmt: skip
+                cursor.execute(
+                    f"SELECT * FROM ({first} EXCEPT {second}) x LIMIT {int(limit)}", []
+                )
+                for row in cursor.fetchall():
+                    differences.append((table, label, tuple(str(v) for v in row[:key_width]),
+                                        tuple(int(v) for v in row[key_width:])))  # fmt: skip
+    return differences
