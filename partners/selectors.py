@@ -1,8 +1,19 @@
-"""Read queries over the evidence."""
+"""Read queries over the evidence. NPS reads go through the rollups, one query each."""
 
-from django.db.models import Count, Q
+import datetime
 
-from .models import MSO
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import ExtractYear
+
+from scorecards.statistics import nps_estimate
+
+from .models import MSO, Affiliation, AggregateNPSSubmission, MsoNpsMonth, PracticeNpsMonth
+
+RESPONSES = "responses"
+SELF_REPORTED = "self_reported"
+PROVENANCES = (RESPONSES, SELF_REPORTED)
+_COUNTS = {"promoters": Sum("promoters"), "passives": Sum("passives"),
+           "detractors": Sum("detractors")}  # fmt: skip
 
 
 def active_affiliation_q(day, prefix="affiliations__"):
@@ -18,3 +29,100 @@ def published_msos_with_practice_counts(*, day):
         .annotate(active_practices=Count("affiliations", filter=active_affiliation_q(day)))
         .order_by("name")
     )
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def months_before(as_of, months=12):
+    """(first month, last month) of the ``months`` full months before ``as_of``'s month."""
+    last = month_start(as_of) - datetime.timedelta(days=1)
+    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
+    return datetime.date(year, month + 1, 1), month_start(last)
+
+
+def _counts(row):
+    return (row["promoters"] or 0, row["passives"] or 0, row["detractors"] or 0)
+
+
+def _self_reported(first_month, last_month):
+    """Aggregate submissions whose period lies within the months (inclusive)."""
+    next_month = (last_month + datetime.timedelta(days=32)).replace(day=1)
+    return AggregateNPSSubmission.objects.filter(
+        period_start__gte=first_month, period_end__lt=next_month
+    )
+
+
+def _mso_submissions(mso_id, first_month, last_month):
+    """An MSO's own submissions and those of practices affiliated with it when the period began."""
+    affiliated = Affiliation.objects.filter(
+        practice=OuterRef("practice"), mso_id=mso_id, started_on__lte=OuterRef("period_start")
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_start")))
+    return (
+        _self_reported(first_month, last_month)
+        .alias(_affiliated=Exists(affiliated))
+        .filter(Q(mso_id=mso_id) | Q(practice__isnull=False, _affiliated=True))
+    )
+
+
+def mso_nps(*, mso_id, first_month, last_month, provenance=RESPONSES):
+    """NPS with its interval for one MSO over whole months: one query."""
+    if provenance == RESPONSES:
+        rows = MsoNpsMonth.objects.filter(
+            mso_id=mso_id, month__gte=first_month, month__lte=last_month
+        )
+    elif provenance == SELF_REPORTED:
+        rows = _mso_submissions(mso_id, first_month, last_month)
+    else:
+        raise ValueError(f"unknown provenance {provenance!r}")
+    return nps_estimate(*_counts(rows.aggregate(**_COUNTS)))
+
+
+def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
+    """NPS with its interval for one practice over whole months, whatever its MSO: one query."""
+    if provenance == RESPONSES:
+        rows = PracticeNpsMonth.objects.filter(
+            practice_id=practice_id, month__gte=first_month, month__lte=last_month
+        )
+    elif provenance == SELF_REPORTED:
+        rows = _self_reported(first_month, last_month).filter(practice_id=practice_id)
+    else:
+        raise ValueError(f"unknown provenance {provenance!r}")
+    return nps_estimate(*_counts(rows.aggregate(**_COUNTS)))
+
+
+def msos_nps(*, first_month, last_month, mso_ids=None):
+    """{mso_id: NpsEstimate} over whole months for every MSO with responses: one query."""
+    rows = MsoNpsMonth.objects.filter(month__gte=first_month, month__lte=last_month)
+    if mso_ids is not None:
+        rows = rows.filter(mso_id__in=mso_ids)
+    return {
+        row["mso_id"]: nps_estimate(*_counts(row))
+        for row in rows.values("mso_id").annotate(**_COUNTS).order_by()
+    }
+
+
+def msos_nps_by_year(*, first_year, last_year, mso_ids=None):
+    """{mso_id: {year: NpsEstimate}} for calendar years: one query for all MSOs."""
+    rows = MsoNpsMonth.objects.filter(
+        month__gte=datetime.date(first_year, 1, 1), month__lte=datetime.date(last_year, 12, 1)
+    )
+    if mso_ids is not None:
+        rows = rows.filter(mso_id__in=mso_ids)
+    result = {}
+    grouped = rows.annotate(year=ExtractYear("month")).values("mso_id", "year")
+    for row in grouped.annotate(**_COUNTS).order_by():
+        result.setdefault(row["mso_id"], {})[row["year"]] = nps_estimate(*_counts(row))
+    return result
+
+
+def mso_practices_nps(*, mso_id, first_month, last_month):
+    """{practice_id: NpsEstimate} of the responses a practice gave while with the MSO: one query."""
+    rows = PracticeNpsMonth.objects.filter(
+        mso_id=mso_id, month__gte=first_month, month__lte=last_month
+    )
+    return {
+        row["practice_id"]: nps_estimate(*_counts(row))
+        for row in rows.values("practice_id").annotate(**_COUNTS).order_by()
+    }

@@ -107,10 +107,10 @@ def parse_day(text):
 
 
 class _HashingReader(io.RawIOBase):
-    """Passes a binary stream through while computing its SHA-256."""
+    """Passes a binary stream through while computing its SHA-256 and reporting progress."""
 
-    def __init__(self, raw):
-        self.raw, self.sha256, self.size = raw, hashlib.sha256(), 0
+    def __init__(self, raw, progress=None):
+        self.raw, self.sha256, self.size, self.progress = raw, hashlib.sha256(), 0, progress
 
     def readable(self):
         return True
@@ -119,6 +119,8 @@ class _HashingReader(io.RawIOBase):
         data = self.raw.read(len(buffer))
         self.sha256.update(data)
         self.size += len(data)
+        if self.progress and data:
+            self.progress(self.size)
         buffer[: len(data)] = data
         return len(data)
 
@@ -332,16 +334,18 @@ def _refuse_repeated_file(report, has_ids):
         ))])  # fmt: skip
 
 
-def surveys_import(*, stream, file_name, source="", user=None, dry_run=False):
+def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, progress=None):
     """Import a survey CSV from a binary ``stream``; return a SurveyImportReport.
 
     Raises SurveyImportRefused (nothing written) when the file has any error. With
     ``dry_run`` everything is checked and described, then rolled back: the preview.
+    ``progress``, if given, is called with the number of bytes read so far (about once
+    per megabyte).
     """
     source = (source or "").strip()
     if len(source) > SOURCE_MAX:
         raise SurveyImportRefused([LineError(0, f"The source name is longer than {SOURCE_MAX}.")])
-    hashing = _HashingReader(stream)
+    hashing = _HashingReader(stream, progress)
     buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
     errors = _Errors()
     report = SurveyImportReport(file_name=file_name, source=source)
