@@ -1,0 +1,263 @@
+"""Scoring as pure functions: evidence in, scores out. No Django import.
+
+Each criterion takes aggregated evidence and returns a CriterionResult: a score from 0 to 100
+or "insufficient data", with the raw value, the n behind it and an interval where it has one.
+Missing evidence is never scored as 0 or as 100. The total is the weighted mean over the
+criteria that have evidence, with the share of the weight they cover; an MSO whose evidence
+covers less than 60% of the weight is listed unranked.
+"""
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .statistics import MIN_RESPONSES, Z_95, nps_estimate, statistically_tied
+
+OK = "ok"
+INSUFFICIENT = "insufficient_data"
+MIN_COVERAGE = 0.6
+MIN_INTERVIEWS = 3
+MIN_LEDGER_ITEMS = 5
+MIN_CONSISTENCY_PRACTICES = 3
+SERVICE_AREAS = 11
+STABILITY_DRAWS = 1000
+STABILITY_SEED = 20240601
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    key: str
+    score: float | None
+    value: float | None
+    n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def status(self):
+        return OK if self.score is not None else INSUFFICIENT
+
+
+@dataclass
+class MsoEvidence:
+    """Everything the criteria need about one MSO, already aggregated (counts, not rows)."""
+
+    # Response-level NPS over the 12 months before data-as-of.
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    # (P, passives, D) of each practice over the same months, while with this MSO.
+    practice_counts: list = field(default_factory=list)
+    healthcare_average: float = 46.0
+    # Interviews: ratings 1-5 as {rating: count}, answers as counts.
+    trust: dict = field(default_factory=dict)
+    autonomy: dict = field(default_factory=dict)
+    would_choose_again: dict = field(default_factory=dict)  # {"yes": n, "unsure": n, "no": n}
+    promises: dict = field(default_factory=dict)  # {"kept": n, "partly": n, "broken": n}
+    interviews_with_ledger: int = 0
+    # Practices affiliated at data-as-of, and how many of them hold a current accreditation.
+    active_practices: int = 0
+    accredited_practices: int = 0
+    # Service areas the MSO says it offers (self-reported); None when the profile lists none.
+    services_offered: int | None = None
+
+
+def _insufficient(key, value, n, **evidence):
+    return CriterionResult(key, None, value, n, evidence=evidence)
+
+
+def wilson_interval(successes, n, z=Z_95):
+    """95% Wilson interval of a proportion, as percentages."""
+    if n == 0:
+        return None, None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
+def _rating_stats(histogram):
+    """(n, mean, low, high) of 1-5 ratings; the interval is the normal one for the mean."""
+    n = sum(histogram.values())
+    if n == 0:
+        return 0, None, None, None
+    mean = sum(r * c for r, c in histogram.items()) / n
+    if n < 2:
+        return n, mean, None, None
+    variance = sum(c * (r - mean) ** 2 for r, c in histogram.items()) / (n - 1)
+    half = Z_95 * math.sqrt(variance / n)
+    return n, mean, max(1.0, mean - half), min(5.0, mean + half)
+
+
+def _rating_to_score(rating):
+    return None if rating is None else 100 * (rating - 1) / 4
+
+
+def patient_experience(e):
+    est = nps_estimate(e.promoters, e.passives, e.detractors)
+    evidence = {"promoters": e.promoters, "passives": e.passives, "detractors": e.detractors}
+    if est.n < MIN_RESPONSES:
+        return _insufficient("patient_experience", est.nps, est.n, **evidence)
+    return CriterionResult(
+        "patient_experience", (est.nps + 100) / 2, est.nps, est.n, est.ci_low, est.ci_high,
+        evidence,
+    )  # fmt: skip
+
+
+def practice_consistency(e):
+    counted = [c for c in e.practice_counts if sum(c) >= MIN_RESPONSES]
+    above = sum(1 for c in counted if nps_estimate(*c).nps > e.healthcare_average)
+    n = len(counted)
+    evidence = {"practices_counted": n, "above_average": above,
+                "healthcare_average": e.healthcare_average}  # fmt: skip
+    share = 100 * above / n if n else None
+    if n < MIN_CONSISTENCY_PRACTICES:
+        return _insufficient("practice_consistency", share, n, **evidence)
+    low, high = wilson_interval(above, n)
+    return CriterionResult("practice_consistency", share, share, n, low, high, evidence)
+
+
+def _rating_criterion(key, histogram):
+    n, mean, low, high = _rating_stats(histogram)
+    evidence = {"ratings": {str(r): c for r, c in sorted(histogram.items())}}
+    if n < MIN_INTERVIEWS:
+        return _insufficient(key, mean, n, **evidence)
+    return CriterionResult(key, _rating_to_score(mean), mean, n, low, high, evidence)
+
+
+def surgeon_trust(e):
+    return _rating_criterion("surgeon_trust", e.trust)
+
+
+def clinical_autonomy(e):
+    return _rating_criterion("clinical_autonomy", e.autonomy)
+
+
+def would_choose_again(e):
+    yes, unsure, no = (e.would_choose_again.get(k, 0) for k in ("yes", "unsure", "no"))
+    n = yes + unsure + no
+    value = 100 * (yes + 0.5 * unsure) / n if n else None
+    evidence = {"yes": yes, "unsure": unsure, "no": no}
+    if n < MIN_INTERVIEWS:
+        return _insufficient("would_choose_again", value, n, **evidence)
+    return CriterionResult("would_choose_again", value, value, n, evidence=evidence)
+
+
+def promise_keeping(e):
+    kept, partly, broken = (e.promises.get(k, 0) for k in ("kept", "partly", "broken"))
+    n = kept + partly + broken
+    value = 100 * (kept + 0.5 * partly) / n if n else None
+    evidence = {"kept": kept, "partly": partly, "broken": broken,
+                "interviews": e.interviews_with_ledger}  # fmt: skip
+    if n < MIN_LEDGER_ITEMS or e.interviews_with_ledger < MIN_INTERVIEWS:
+        return _insufficient("promise_keeping", value, n, **evidence)
+    return CriterionResult("promise_keeping", value, value, n, evidence=evidence)
+
+
+def clinical_excellence(e):
+    n, accredited = e.active_practices, e.accredited_practices
+    evidence = {"active_practices": n, "accredited_practices": accredited}
+    if n < 1:
+        return _insufficient("clinical_excellence", None, 0, **evidence)
+    share = 100 * accredited / n
+    low, high = wilson_interval(accredited, n)
+    return CriterionResult("clinical_excellence", share, share, n, low, high, evidence)
+
+
+def support_breadth(e):
+    evidence = {"self_reported": True, "service_areas": SERVICE_AREAS}
+    if not e.services_offered:
+        return _insufficient("support_breadth", None, 0, **evidence)
+    share = 100 * e.services_offered / SERVICE_AREAS
+    return CriterionResult("support_breadth", share, share, e.services_offered,
+                           evidence={**evidence, "offered": e.services_offered})  # fmt: skip
+
+
+CRITERIA = {
+    "patient_experience": patient_experience,
+    "practice_consistency": practice_consistency,
+    "surgeon_trust": surgeon_trust,
+    "would_choose_again": would_choose_again,
+    "promise_keeping": promise_keeping,
+    "clinical_autonomy": clinical_autonomy,
+    "clinical_excellence": clinical_excellence,
+    "support_breadth": support_breadth,
+}
+
+
+def score_criteria(evidence, keys):
+    return {key: CRITERIA[key](evidence) for key in keys}
+
+
+def total_and_coverage(results, weights):
+    """Weighted mean over the criteria with evidence, and the share of the weight they cover."""
+    covered = sum(weights[k] for k, r in results.items() if r.status == OK)
+    whole = sum(weights.values())
+    if covered == 0:
+        return None, 0.0
+    total = sum(weights[k] * r.score for k, r in results.items() if r.status == OK) / covered
+    return total, covered / whole
+
+
+def is_ranked(coverage):
+    return coverage >= MIN_COVERAGE - 1e-9
+
+
+def competition_ranks(totals):
+    """{id: total} of ranked MSOs -> {id: rank}; equal totals share a rank (1, 2, 2, 4)."""
+    ordered = sorted(totals.items(), key=lambda item: -item[1])
+    ranks, previous, rank = {}, None, 0
+    for position, (key, total) in enumerate(ordered, start=1):
+        if previous is None or round(total, 9) != round(previous, 9):
+            rank = position
+        ranks[key], previous = rank, total
+    return ranks
+
+
+def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed=STABILITY_SEED):
+    """Share of random weightings under which each ranked MSO keeps its rank.
+
+    ``score_matrix`` and ``ok_matrix`` are (MSOs x criteria); weights are per criterion. Each
+    draw multiplies every weight by a factor drawn uniformly from 0.5 to 1.5 (then the weights
+    are renormalised, which leaves weighted means unchanged); ranks are recomputed over the same
+    MSOs. Deterministic for its seed.
+    """
+    scores = np.nan_to_num(np.asarray(score_matrix, dtype=float))
+    ok = np.asarray(ok_matrix, dtype=float)
+    base = np.asarray(weights, dtype=float)
+    if scores.shape[0] == 0:
+        return []
+    rng = random.Random(seed)
+    factors = np.array([[rng.uniform(0.5, 1.5) for _ in base] for _ in range(draws)])
+    drawn = factors * base  # draws x criteria
+    totals_all = np.vstack([base, drawn])
+    totals = (totals_all @ (scores * ok).T) / (totals_all @ ok.T)  # (1 + draws) x MSOs
+    ranks = _competition_ranks_rows(totals)
+    kept = (ranks[1:] == ranks[0]).mean(axis=0)
+    return [float(x) for x in kept]
+
+
+def _competition_ranks_rows(totals):
+    """Competition ranks of each row (higher total first), rounding away float noise:
+    rank = 1 + the number of MSOs with a strictly higher total in the same row."""
+    rounded = np.round(totals, 9)
+    columns = rounded.shape[1]
+    ranks = np.empty(rounded.shape, dtype=int)
+    for i, row in enumerate(rounded):
+        ranks[i] = 1 + columns - np.searchsorted(np.sort(row), row, side="right")
+    return ranks
+
+
+def nps_ties(counts_by_id):
+    """{id: (P, passives, D)} of MSOs with enough responses -> {id: sorted ids tied with it}."""
+    ids = sorted(k for k, c in counts_by_id.items() if sum(c) >= MIN_RESPONSES)
+    tied = {k: [] for k in ids}
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            if statistically_tied(counts_by_id[a], counts_by_id[b]):
+                tied[a].append(b)
+                tied[b].append(a)
+    return tied
