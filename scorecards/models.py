@@ -1,0 +1,135 @@
+"""Methodologies (versioned criteria with weights) and immutable scorecard snapshots."""
+
+from django.db import models
+from django.db.models import Q
+
+from partners.models import MSO, Job
+
+from .scoring import CRITERIA
+
+CRITERION_CHOICES = [(key, key.replace("_", " ").capitalize()) for key in CRITERIA]
+CRITERION_DEFINITIONS = {
+    "patient_experience": "(NPS + 100) / 2 over all affiliated practices; 30 responses",
+    "practice_consistency": "share of practices (each with 30+ responses) above the healthcare "
+    "average; 3 practices",
+    "surgeon_trust": "mean trust (1 to 5) mapped to 0 to 100; 3 interviews",
+    "would_choose_again": "yes = 1, unsure = 0.5, no = 0, as a percentage; 3 interviews",
+    "promise_keeping": "kept = 1, partly = 0.5, broken = 0 over the promise ledger; "
+    "5 items from 3 interviews",
+    "clinical_autonomy": "mean autonomy experienced (1 to 5) mapped to 0 to 100; 3 interviews",
+    "clinical_excellence": "share of active affiliated practices with a current accreditation; "
+    "1 practice",
+    "support_breadth": "share of the service areas offered (self-reported); profile filled",
+}
+
+
+class Methodology(models.Model):
+    """A versioned set of criteria with weights that sum to 100.
+
+    A published version never changes: editing one creates the next version, and snapshots
+    keep the version they were computed with.
+    """
+
+    name = models.CharField(max_length=100, default="MSO Evaluator default")
+    version = models.PositiveIntegerField()
+    published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "methodologies"
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"],
+                name="methodology_unique_version",
+                violation_error_message="This methodology already has that version.",
+            ),
+        ]
+
+    def __str__(self):
+        state = "" if self.published else " (draft)"
+        return f"{self.name} v{self.version}{state}"
+
+    def weights(self):
+        return {c.key: c.weight for c in self.criteria.all()}
+
+
+class MethodologyCriterion(models.Model):
+    methodology = models.ForeignKey(Methodology, on_delete=models.CASCADE, related_name="criteria")
+    key = models.CharField(max_length=32, choices=CRITERION_CHOICES)
+    weight = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["methodology", "-weight", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["methodology", "key"],
+                name="methodology_criterion_unique",
+                violation_error_message="Each criterion appears once in a methodology.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=100),
+                name="methodology_weight_range",
+                violation_error_message="A weight is a whole number from 1 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(key__in=list(CRITERIA)),
+                name="methodology_criterion_known",
+                violation_error_message="Unknown criterion.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.weight}"
+
+    @property
+    def definition(self):
+        return CRITERION_DEFINITIONS[self.key]
+
+
+class ScorecardSnapshot(models.Model):
+    """The immutable result of one methodology over all published MSOs at one data-as-of."""
+
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, related_name="+")
+    data_as_of = models.DateField()
+    computed_at = models.DateTimeField(auto_now_add=True)
+    # A digest of the evidence and methodology it was computed from: the same digest means
+    # nothing changed and no new snapshot is needed.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    query_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = ["computed_at", "id"]
+
+    def __str__(self):
+        return f"Snapshot #{self.pk} ({self.methodology}, data as of {self.data_as_of})"
+
+
+class MsoScorecard(models.Model):
+    """One MSO in one snapshot. ``document`` holds everything shown or exported about it."""
+
+    snapshot = models.ForeignKey(
+        ScorecardSnapshot, on_delete=models.CASCADE, related_name="scorecards"
+    )
+    mso = models.ForeignKey(MSO, on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    total = models.FloatField(null=True, blank=True)
+    coverage = models.FloatField()
+    rank_stability = models.FloatField(null=True, blank=True)
+    document = models.JSONField()
+
+    class Meta:
+        ordering = ["snapshot", "rank", "mso__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "mso"], name="scorecard_unique_mso"),
+            models.CheckConstraint(
+                condition=Q(coverage__gte=0, coverage__lte=1), name="scorecard_coverage_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mso} in snapshot {self.snapshot_id}"

@@ -1,0 +1,330 @@
+"""Computing scorecard snapshots: a few aggregate queries feed the pure scoring functions."""
+
+import hashlib
+import json
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from partners import selectors
+from partners.models import (
+    MSO,
+    Accreditation,
+    Affiliation,
+    Benchmark,
+    BenchmarkKind,
+    Claim,
+    PracticeNpsMonth,
+    PromiseItem,
+    ReferenceInterview,
+)
+from partners.selectors import months_before
+
+from . import claims as claim_checks
+from . import scoring
+from .models import Methodology, MsoScorecard, ScorecardSnapshot
+from .statistics import nps_band, nps_estimate, world_class_streak
+
+logger = logging.getLogger(__name__)
+YEARS_SHOWN = 10
+DEFAULT_HEALTHCARE_AVERAGE = 46.0
+
+
+class NoPublishedMethodology(Exception):
+    pass
+
+
+def current_methodology():
+    methodology = (
+        Methodology.objects.filter(published=True).prefetch_related("criteria")
+        .order_by("-published_at", "-version").first()
+    )  # fmt: skip
+    if methodology is None:
+        raise NoPublishedMethodology("No methodology is published; publish one first.")
+    return methodology
+
+
+def _benchmarks(as_of):
+    """(healthcare average, [(band name, lower bound)]) from the latest year up to as-of."""
+    rows = Benchmark.objects.filter(year__lte=as_of.year).order_by("key", "-year")
+    latest = {}
+    for row in rows:
+        latest.setdefault(row.key, row)
+    average = next((float(b.value) for b in latest.values() if b.kind == BenchmarkKind.AVERAGE),
+                   DEFAULT_HEALTHCARE_AVERAGE)  # fmt: skip
+    bands = [(b.name, float(b.value)) for b in latest.values() if b.kind == BenchmarkKind.BAND]
+    return average, bands
+
+
+def gather_evidence(*, as_of):
+    """Everything the scorecards need about every published MSO, in a fixed number of queries.
+
+    Returns a plain dict (JSON-serialisable) so that it can be fingerprinted.
+    """
+    first_month, last_month = months_before(as_of)
+    last_full_year = as_of.year - 1
+    msos = list(
+        MSO.objects.filter(published=True)
+        .annotate(services_offered=Count("services", distinct=True))
+        .order_by("name")
+        .values("id", "slug", "name", "specialty_focus", "services_offered")
+    )
+    ids = [m["id"] for m in msos]
+    nps_12 = selectors.msos_nps(first_month=first_month, last_month=last_month, mso_ids=ids)
+    by_year = selectors.msos_nps_by_year(
+        first_year=last_full_year - YEARS_SHOWN + 1, last_year=as_of.year, mso_ids=ids
+    )
+    practice_rows = (
+        PracticeNpsMonth.objects.filter(
+            mso_id__in=ids, month__gte=first_month, month__lte=last_month
+        )
+        .values("mso_id", "practice_id")
+        .annotate(p=Sum("promoters"), pa=Sum("passives"), d=Sum("detractors"))
+        .order_by("mso_id", "practice_id")
+    )
+    interviews = (
+        ReferenceInterview.objects.filter(mso_id__in=ids, interviewed_on__lte=as_of)
+        .values("mso_id", "trust", "autonomy", "would_choose_again", "provenance")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    ledger = (
+        PromiseItem.objects.filter(interview__mso_id__in=ids, interview__interviewed_on__lte=as_of)
+        .values("interview__mso_id", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    ledger_interviews = (
+        PromiseItem.objects.filter(interview__mso_id__in=ids, interview__interviewed_on__lte=as_of)
+        .values("interview__mso_id")
+        .annotate(n=Count("interview_id", distinct=True))
+        .order_by()
+    )
+    current_accreditation = Accreditation.objects.filter(
+        practice=OuterRef("practice"), awarded_on__lte=as_of, expires_on__gte=as_of
+    )
+    practices = (
+        Affiliation.objects.filter(mso_id__in=ids)
+        .active_on(as_of)
+        .values("mso_id")
+        .annotate(
+            active=Count("id"),
+            accredited=Count("id", filter=Q(Exists(current_accreditation))),
+        )
+        .order_by()
+    )
+    claim_rows = Claim.objects.filter(mso_id__in=ids).order_by("mso_id", "id").values(
+        "id", "mso_id", "statement", "kind", "parameters"
+    )
+    healthcare_average, bands = _benchmarks(as_of)
+
+    evidence = {
+        m["id"]: {
+            "slug": m["slug"], "name": m["name"], "specialty_focus": m["specialty_focus"],
+            "services_offered": m["services_offered"] or None,
+            "nps_12": list(_counts(nps_12.get(m["id"]))),
+            "by_year": {str(y): list(_counts(e))
+                        for y, e in sorted(by_year.get(m["id"], {}).items())},
+            "practices": [], "trust": {}, "autonomy": {}, "would_choose_again": {},
+            "provenance": {}, "promises": {}, "ledger_interviews": 0,
+            "active_practices": 0, "accredited_practices": 0, "claims": [],
+        }
+        for m in msos
+    }  # fmt: skip
+    for row in practice_rows:
+        evidence[row["mso_id"]]["practices"].append([row["p"], row["pa"], row["d"]])
+    for row in interviews:
+        e = evidence[row["mso_id"]]
+        for field in ("trust", "autonomy", "would_choose_again", "provenance"):
+            key = str(row[field])
+            e[field][key] = e[field].get(key, 0) + row["n"]
+    for row in ledger:
+        e = evidence[row["interview__mso_id"]]
+        e["promises"][row["outcome"]] = row["n"]
+    for row in ledger_interviews:
+        evidence[row["interview__mso_id"]]["ledger_interviews"] = row["n"]
+    for row in practices:
+        e = evidence[row["mso_id"]]
+        e["active_practices"], e["accredited_practices"] = row["active"], row["accredited"]
+    for row in claim_rows:
+        evidence[row["mso_id"]]["claims"].append(
+            [row["id"], row["statement"], row["kind"], row["parameters"]]
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "first_month": first_month.isoformat(),
+        "last_month": last_month.isoformat(),
+        "last_full_year": last_full_year,
+        "healthcare_average": healthcare_average,
+        "bands": bands,
+        "msos": {str(k): v for k, v in evidence.items()},
+    }
+
+
+def _counts(estimate):
+    if estimate is None:
+        return (0, 0, 0)
+    return (estimate.promoters, estimate.passives, estimate.detractors)
+
+
+def _ratings(histogram):
+    return {int(k): v for k, v in histogram.items()}
+
+
+def fingerprint(evidence, methodology, weights):
+    """A digest of what a snapshot is computed from; the as-of date enters through the
+    evidence (the 12-month window), not by itself, so an unchanged window gives no new
+    snapshot."""
+    payload = {k: v for k, v in evidence.items() if k != "as_of"}
+    payload["methodology"] = [methodology.pk, sorted(weights.items())]
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nps_document(counts, bands):
+    est = nps_estimate(*counts)
+    return {
+        "n": est.n, "promoters": est.promoters, "passives": est.passives,
+        "detractors": est.detractors, "nps": est.nps, "ci_low": est.ci_low,
+        "ci_high": est.ci_high, "band": nps_band(est.nps, bands) if est.sufficient else None,
+        "status": scoring.OK if est.sufficient else scoring.INSUFFICIENT,
+    }  # fmt: skip
+
+
+def score_evidence(evidence, weights):
+    """Pure: evidence (as gathered) and weights -> {mso_id: document} with ranks and ties."""
+    keys = list(weights)
+    documents, results_by_id, totals = {}, {}, {}
+    for mso_id, e in evidence["msos"].items():
+        mso_evidence = scoring.MsoEvidence(
+            promoters=e["nps_12"][0], passives=e["nps_12"][1], detractors=e["nps_12"][2],
+            practice_counts=[tuple(c) for c in e["practices"]],
+            healthcare_average=evidence["healthcare_average"],
+            trust=_ratings(e["trust"]), autonomy=_ratings(e["autonomy"]),
+            would_choose_again=e["would_choose_again"], promises=e["promises"],
+            interviews_with_ledger=e["ledger_interviews"],
+            active_practices=e["active_practices"],
+            accredited_practices=e["accredited_practices"],
+            services_offered=e["services_offered"],
+        )  # fmt: skip
+        results = scoring.score_criteria(mso_evidence, keys)
+        total, coverage = scoring.total_and_coverage(results, weights)
+        results_by_id[mso_id] = results
+        ranked = scoring.is_ranked(coverage)
+        if ranked:
+            totals[mso_id] = total
+        claim_evidence = claim_checks.ClaimEvidence(
+            last_12_months=tuple(e["nps_12"]),
+            by_year={int(y): tuple(c) for y, c in e["by_year"].items()},
+            last_full_year=evidence["last_full_year"],
+            active_practices=e["active_practices"],
+            accredited_practices=e["accredited_practices"],
+            specialty_focus=e["specialty_focus"], autonomy=_ratings(e["autonomy"]),
+        )  # fmt: skip
+        claims = []
+        for _claim_id, statement, kind, parameters in e["claims"]:
+            verdict = claim_checks.check_claim(kind, parameters or {}, claim_evidence)
+            claims.append({"statement": statement, "kind": kind, "verdict": verdict.verdict,
+                           "evidence": verdict.evidence})  # fmt: skip
+        by_year_counts = {int(y): tuple(c) for y, c in e["by_year"].items()}
+        documents[mso_id] = {
+            "slug": e["slug"], "name": e["name"],
+            "rank": None, "total": total if ranked else None, "coverage": coverage,
+            "rank_stability": None, "ranked": ranked,
+            "criteria": {
+                key: {
+                    "score": r.score, "value": r.value, "n": r.n, "ci_low": r.ci_low,
+                    "ci_high": r.ci_high, "status": r.status, "weight": weights[key],
+                    "evidence": r.evidence,
+                }
+                for key, r in results.items()
+            },
+            "nps": _nps_document(e["nps_12"], evidence["bands"]),
+            "nps_by_year": [
+                {"year": year, **{k: v for k, v in _nps_document(c, evidence["bands"]).items()
+                                  if k in ("n", "nps", "ci_low", "ci_high", "status")}}
+                for year, c in sorted(by_year_counts.items())
+            ],
+            "world_class_streak": world_class_streak(by_year_counts, evidence["last_full_year"]),
+            "interviews": {"by_provenance": e["provenance"]},
+            "claims": claims,
+            "nps_tied_with": [],
+        }  # fmt: skip
+    ranks = scoring.competition_ranks(totals)
+    ranked_ids = sorted(ranks, key=lambda k: (ranks[k], documents[k]["name"]))
+    stability = scoring.rank_stability(
+        [[results_by_id[i][k].score for k in keys] for i in ranked_ids],
+        [[1 if results_by_id[i][k].status == scoring.OK else 0 for k in keys] for i in ranked_ids],
+        [weights[k] for k in keys],
+    )
+    for mso_id, share in zip(ranked_ids, stability, strict=True):
+        documents[mso_id]["rank"] = ranks[mso_id]
+        documents[mso_id]["rank_stability"] = share
+    ties = scoring.nps_ties({i: tuple(e["nps_12"]) for i, e in evidence["msos"].items()})
+    for mso_id, others in ties.items():
+        documents[mso_id]["nps_tied_with"] = sorted(documents[o]["slug"] for o in others)
+    return documents
+
+
+def scorecard_compute(*, as_of=None, job=None):
+    """Compute a snapshot of all published MSOs unless nothing changed since the last one.
+
+    Returns (snapshot, created). All rows of a snapshot are written in one transaction, so a
+    computation that dies half-way leaves nothing behind.
+    """
+    as_of = as_of or timezone.localdate()
+    with CaptureQueriesContext(connection) as queries:
+        methodology = current_methodology()
+        weights = methodology.weights()
+        evidence = gather_evidence(as_of=as_of)
+    digest = fingerprint(evidence, methodology, weights)
+    existing = ScorecardSnapshot.objects.filter(fingerprint=digest).first()
+    if existing:
+        return existing, False
+    documents = score_evidence(evidence, weights)
+    try:
+        with transaction.atomic():
+            snapshot = ScorecardSnapshot.objects.create(
+                methodology=methodology, data_as_of=as_of, fingerprint=digest, job=job,
+                query_count=len(queries),
+            )  # fmt: skip
+            MsoScorecard.objects.bulk_create(
+                MsoScorecard(
+                    snapshot=snapshot, mso_id=int(mso_id), rank=d["rank"], total=d["total"],
+                    coverage=d["coverage"], rank_stability=d["rank_stability"], document=d,
+                )  # fmt: skip
+                for mso_id, d in documents.items()
+            )
+    except IntegrityError:
+        # Another computation of the same evidence won the race: use its snapshot.
+        return ScorecardSnapshot.objects.get(fingerprint=digest), False
+    return snapshot, True
+
+
+def latest_snapshot():
+    return ScorecardSnapshot.objects.select_related("methodology").order_by(
+        "-computed_at", "-id"
+    ).first()
+
+
+def snapshot_document(snapshot):
+    """The export document of a snapshot (see the README for its shape)."""
+    methodology = snapshot.methodology
+    cards = snapshot.scorecards.order_by("rank", "mso__name").values_list("document", flat=True)
+    ranked = sorted(cards, key=lambda d: (d["rank"] is None, d["rank"] or 0, d["name"]))
+    return {
+        "snapshot": {
+            "id": snapshot.pk,
+            "computed_at": snapshot.computed_at.isoformat(),
+            "data_as_of": snapshot.data_as_of.isoformat(),
+            "methodology": {
+                "name": methodology.name, "version": methodology.version,
+                "weights": methodology.weights(),
+            },  # fmt: skip
+        },
+        "msos": ranked,
+    }
+
