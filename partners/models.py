@@ -774,6 +774,12 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["kind", "status"], name="job_kind_status")]
         constraints = [
+            # Scorecard recomputation is debounced: at most one waits in the queue.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind="compute_scorecards", status="queued"),
+                name="job_one_queued_scorecard_computation",
+            ),
             models.CheckConstraint(
                 condition=Q(progress__lte=100), name="job_progress_range"
             ),

@@ -6,7 +6,6 @@ import logging
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from partners import selectors
@@ -17,11 +16,14 @@ from partners.models import (
     Benchmark,
     BenchmarkKind,
     Claim,
+    Job,
+    JobStatus,
     PracticeNpsMonth,
     PromiseItem,
     ReferenceInterview,
 )
 from partners.selectors import months_before
+from partners.services import job_progress
 
 from . import claims as claim_checks
 from . import scoring
@@ -35,6 +37,17 @@ DEFAULT_HEALTHCARE_AVERAGE = 46.0
 
 class NoPublishedMethodology(Exception):
     pass
+
+
+class QueryCounter:
+    """Counts the queries run inside ``connection.execute_wrapper(counter)``."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
 
 
 def current_methodology():
@@ -269,14 +282,17 @@ def score_evidence(evidence, weights):
     return documents
 
 
-def scorecard_compute(*, as_of=None, job=None):
+def scorecard_compute(*, as_of=None, job=None, progress=None):
     """Compute a snapshot of all published MSOs unless nothing changed since the last one.
 
     Returns (snapshot, created). All rows of a snapshot are written in one transaction, so a
     computation that dies half-way leaves nothing behind.
     """
     as_of = as_of or timezone.localdate()
-    with CaptureQueriesContext(connection) as queries:
+    progress = progress or (lambda percent, message: None)
+    progress(5, "Reading the evidence")
+    queries = QueryCounter()
+    with connection.execute_wrapper(queries):
         methodology = current_methodology()
         weights = methodology.weights()
         evidence = gather_evidence(as_of=as_of)
@@ -284,12 +300,14 @@ def scorecard_compute(*, as_of=None, job=None):
     existing = ScorecardSnapshot.objects.filter(fingerprint=digest).first()
     if existing:
         return existing, False
+    progress(40, "Scoring")
     documents = score_evidence(evidence, weights)
+    progress(80, "Saving the snapshot")
     try:
         with transaction.atomic():
             snapshot = ScorecardSnapshot.objects.create(
                 methodology=methodology, data_as_of=as_of, fingerprint=digest, job=job,
-                query_count=len(queries),
+                query_count=queries.count,
             )  # fmt: skip
             MsoScorecard.objects.bulk_create(
                 MsoScorecard(
@@ -313,7 +331,7 @@ def latest_snapshot():
 def snapshot_document(snapshot):
     """The export document of a snapshot (see the README for its shape)."""
     methodology = snapshot.methodology
-    cards = snapshot.scorecards.order_by("rank", "mso__name").values_list("document", flat=True)
+    cards = snapshot.scorecards.values_list("document", flat=True)
     ranked = sorted(cards, key=lambda d: (d["rank"] is None, d["rank"] or 0, d["name"]))
     return {
         "snapshot": {
@@ -325,6 +343,80 @@ def snapshot_document(snapshot):
                 "weights": methodology.weights(),
             },  # fmt: skip
         },
-        "msos": ranked,
+        "msos": [_in_document_order(d) for d in ranked],
     }
 
+
+DOCUMENT_ORDER = ["slug", "name", "rank", "total", "coverage", "rank_stability", "ranked",
+                  "criteria", "nps", "nps_by_year", "world_class_streak", "nps_tied_with",
+                  "claims"]  # fmt: skip
+CRITERION_ORDER = ["score", "value", "n", "ci_low", "ci_high", "status", "weight", "evidence"]
+
+
+def _in_document_order(document):
+    """JSON columns may reorder keys (PostgreSQL's jsonb does); export them in a fixed order."""
+    ordered = {key: document[key] for key in DOCUMENT_ORDER if key in document}
+    ordered["criteria"] = {
+        key: {k: c[k] for k in CRITERION_ORDER if k in c}
+        for key, c in document["criteria"].items()
+    }
+    return {**ordered, **{k: v for k, v in document.items() if k not in ordered}}
+
+
+
+# --- Jobs ----------------------------------------------------------------------------------
+
+COMPUTE_KIND = "compute_scorecards"
+DEBOUNCE_SECONDS = 30
+
+
+def scorecards_request_recompute(*, user=None, countdown=DEBOUNCE_SECONDS):
+    """Ask for a new snapshot. However many requests arrive, at most one computation waits in
+    the queue, starting ``countdown`` seconds after the first request; it sees every change
+    made before it starts. Returns the queued (or already queued) job."""
+    from partners.tasks import job_run
+
+    pending = Job.objects.filter(kind=COMPUTE_KIND, status=JobStatus.QUEUED).first()
+    if pending:
+        return pending
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind=COMPUTE_KIND, created_by=user)
+    except IntegrityError:  # another request queued one a moment ago
+        return Job.objects.get(kind=COMPUTE_KIND, status=JobStatus.QUEUED)
+    transaction.on_commit(lambda: job_run.apply_async((job.pk,), countdown=countdown))
+    return job
+
+
+def run_compute_job(job):
+    """Job handler: compute a snapshot, reporting progress on the job's row."""
+    snapshot, created = scorecard_compute(
+        job=job, progress=lambda percent, message: job_progress(job, percent=percent,
+                                                                message=message),
+    )  # fmt: skip
+    return {"snapshot_id": snapshot.pk, "created": created}
+
+
+def latest_compute_job():
+    return Job.objects.filter(kind=COMPUTE_KIND).order_by("-created_at", "-id").first()
+
+
+def snapshot_csv_rows(document):
+    """The export as CSV rows: a header, then one row per MSO."""
+    weights = document["snapshot"]["methodology"]["weights"]
+    keys = list(weights)
+    header = ["rank", "slug", "name", "total", "coverage", "rank_stability", "nps_n", "nps",
+              "nps_ci_low", "nps_ci_high", "nps_band"]  # fmt: skip
+    for key in keys:
+        header += [f"{key}_score", f"{key}_value", f"{key}_n", f"{key}_status"]
+    rows = [header]
+    for mso in document["msos"]:
+        nps = mso["nps"]
+        row = [mso["rank"], mso["slug"], mso["name"], mso["total"], mso["coverage"],
+               mso["rank_stability"], nps["n"], nps["nps"], nps["ci_low"], nps["ci_high"],
+               nps["band"]]  # fmt: skip
+        for key in keys:
+            c = mso["criteria"][key]
+            row += [c["score"], c["value"], c["n"], c["status"]]
+        rows.append(["" if v is None else v for v in row])
+    return rows
