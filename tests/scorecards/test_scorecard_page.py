@@ -1,0 +1,141 @@
+"""The scorecard page, its recompute button, the debounce and the API."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from partners.models import Job, JobStatus
+from scorecards.models import ScorecardSnapshot
+from scorecards.services import COMPUTE_KIND, scorecard_compute, scorecards_request_recompute
+from tests.conftest import wait_for
+
+AS_OF = datetime.date(2026, 6, 1)
+
+
+@pytest.fixture
+def snapshot(db):
+    call_command("seed_demo", scale="tiny", seed=3, as_of=AS_OF.isoformat(), stdout=io.StringIO())
+    return scorecard_compute(as_of=AS_OF)[0]
+
+
+@pytest.mark.django_db
+def test_any_logged_in_user_sees_the_ranked_table(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    assert f"Snapshot #{snapshot.pk}" in page
+    assert "June 1, 2026" in page
+    assert "MSO Evaluator default v1" in page
+    first = snapshot.scorecards.get(rank=1)
+    assert first.mso.name in page
+    assert f"n={first.document['nps']['n']}" in page
+    assert "Recompute now" not in page
+
+
+@pytest.mark.django_db
+def test_insufficient_data_is_shown_as_such(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    insufficient = sum(
+        1 for card in snapshot.scorecards.all()
+        for c in card.document["criteria"].values() if c["status"] == "insufficient_data"
+    ) + sum(1 for card in snapshot.scorecards.all() if card.document["nps"]["status"] != "ok")
+    assert insufficient > 0
+    assert page.count("Insufficient data") == insufficient
+
+
+@pytest.mark.django_db
+def test_empty_state_before_the_first_snapshot(client, surgeon, data_admin):
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    assert "A data admin computes the first snapshot" in page
+    client.force_login(data_admin)
+    page = client.get(reverse("scorecard")).content.decode()
+    assert "Recompute now" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["surgeon", "consultant", "outsider"])
+def test_only_data_admins_may_recompute(client, request, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.post(reverse("scorecard_recompute")).status_code == 403
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_recompute_button_queues_a_job_and_shows_its_progress(
+    client, data_admin, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr("partners.tasks.job_run.apply_async",
+                        lambda args, countdown: queued.append((args, countdown)))  # fmt: skip
+    client.force_login(data_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("scorecard_recompute"), HTTP_HX_REQUEST="true")
+    job = Job.objects.get(kind=COMPUTE_KIND)
+    assert queued == [((job.pk,), 0)]
+    assert f"Recomputation queued (job #{job.pk})" in response.content.decode()
+    assert f'hx-get="{reverse("scorecard_job", args=[job.pk])}"' in response.content.decode()
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=40, message="Scoring")
+    polled = client.get(reverse("scorecard_job", args=[job.pk])).content.decode()
+    assert 'value="40"' in polled and "Scoring" in polled and "hx-trigger" in polled
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error="No methodology is published"
+    )
+    done = client.get(reverse("scorecard_job", args=[job.pk])).content.decode()
+    assert "failed: No methodology is published" in done
+    assert "hx-trigger" not in done  # polling stops
+
+
+@pytest.mark.django_db
+def test_many_requests_within_the_debounce_give_one_queued_job(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr("partners.tasks.job_run.apply_async",
+                        lambda args, countdown: queued.append(countdown))  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs = {scorecards_request_recompute().pk for _ in range(5)}
+    assert len(jobs) == 1
+    assert queued == [30]
+    # Once it runs, the next change queues a new computation.
+    Job.objects.filter(pk=jobs.pop()).update(status=JobStatus.RUNNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        scorecards_request_recompute()
+    assert Job.objects.filter(kind=COMPUTE_KIND).count() == 2
+
+
+@pytest.mark.django_db
+def test_api_latest_for_logged_in_users(client, surgeon, snapshot):
+    assert client.get(reverse("api_scorecards_latest")).status_code == 401
+    client.force_login(surgeon)
+    body = client.get(reverse("api_scorecards_latest")).json()
+    assert body["snapshot"]["id"] == snapshot.pk
+    assert len(body["msos"]) == snapshot.scorecards.count()
+
+
+@pytest.mark.django_db
+def test_api_without_snapshot(client, surgeon):
+    client.force_login(surgeon)
+    response = client.get(reverse("api_scorecards_latest"))
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_a_real_worker_computes_a_snapshot(celery_worker):
+    call_command("seed_demo", scale="tiny", seed=3, stdout=io.StringIO())
+    job = scorecards_request_recompute(countdown=0)
+
+    def finished():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_for(finished, worker=celery_worker)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    snapshot = ScorecardSnapshot.objects.get()
+    assert job.result == {"snapshot_id": snapshot.pk, "created": True}
+    assert snapshot.job_id == job.pk
+    assert snapshot.scorecards.count() == 5
