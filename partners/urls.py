@@ -5,4 +5,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("interviews/", views.interview_list, name="interview_list"),
+    path("interviews/new", views.interview_create, name="interview_create"),
+    path("interviews/practices", views.interview_practice_options, name="interview_practices"),
+    path("interviews/<int:pk>/", views.interview_edit, name="interview_edit"),
+    path("interviews/<int:pk>/delete", views.interview_delete, name="interview_delete"),
 ]

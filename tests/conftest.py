@@ -37,6 +37,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_automatic_recompute(settings):
+    # Evidence changes queue a scorecard computation; tests about that turn it back on.
+    settings.SCORECARDS_AUTO_RECOMPUTE = False
+
+
 def _user(username, group=None, **extra):
     user = User.objects.create_user(username, password="pw-" + username, **extra)
     if group:

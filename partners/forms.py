@@ -1,0 +1,137 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import (
+    MSO,
+    Affiliation,
+    Practice,
+    PromiseItem,
+    PromiseOutcome,
+    ReferenceInterview,
+    ServiceArea,
+)
+
+RATING_CHOICES = [(i, str(i)) for i in range(1, 6)]
+
+
+class ReferenceInterviewForm(forms.ModelForm):
+    """The article's questions in its order, then the promise ledger (a formset beside it)."""
+
+    trust = forms.TypedChoiceField(
+        label="Do you trust your MSO partner? (1 = not at all, 5 = completely)",
+        choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect,
+    )  # fmt: skip
+    autonomy = forms.TypedChoiceField(
+        label="Clinical autonomy experienced (1 = none, 5 = complete)",
+        choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect,
+    )  # fmt: skip
+
+    class Meta:
+        model = ReferenceInterview
+        fields = [
+            "mso", "practice", "interviewee", "years_affiliated", "provenance",
+            "consent_to_quote", "interviewer", "interviewed_on",
+            "promised", "delivered", "trust", "would_choose_again", "advice", "autonomy",
+        ]  # fmt: skip
+        labels = {
+            "mso": "MSO",
+            "practice": "Practice (optional)",
+            "interviewee": "Surgeon interviewed",
+            "consent_to_quote": "The surgeon agrees to be quoted by name",
+            "promised": "What was promised?",
+            "delivered": "What was delivered?",
+            "would_choose_again": "Would you make the same decision again?",
+            "advice": "What advice would you give someone partnering for the first time?",
+        }
+        widgets = {
+            "interviewed_on": forms.DateInput(attrs={"type": "date"}),
+            "provenance": forms.RadioSelect,
+            "would_choose_again": forms.RadioSelect,
+            "promised": forms.Textarea(attrs={"rows": 3}),
+            "delivered": forms.Textarea(attrs={"rows": 3}),
+            "advice": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mso"].queryset = MSO.objects.order_by("name")
+        mso_id = self.data.get("mso") if self.is_bound else self.initial.get("mso")
+        if mso_id is None and self.instance.pk:
+            mso_id = self.instance.mso_id
+        self.fields["practice"].queryset = practices_of_mso(mso_id)
+
+    def clean(self):
+        data = super().clean()
+        mso, practice, day = data.get("mso"), data.get("practice"), data.get("interviewed_on")
+        if mso and practice and day:
+            affiliated = Affiliation.objects.filter(practice=practice, mso=mso).active_on(day)
+            if not affiliated.exists():
+                raise ValidationError({"practice": (
+                    f"{practice.name} was not affiliated with {mso.name} on "
+                    f"{day.isoformat()}; choose a practice of that MSO at the interview date, "
+                    "or leave it empty."
+                )})  # fmt: skip
+        return data
+
+
+def practices_of_mso(mso_id):
+    """Practices ever affiliated with the MSO (the form then checks the date)."""
+    try:
+        mso_id = int(mso_id)
+    except (TypeError, ValueError):
+        return Practice.objects.none()
+    return Practice.objects.filter(affiliations__mso_id=mso_id).distinct().order_by("name")
+
+
+class PromiseForm(forms.Form):
+    """One service area of the ledger; left empty when the promise was not discussed."""
+
+    service_area = forms.ChoiceField(choices=ServiceArea.choices, widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        choices=[("", "Not discussed"), *PromiseOutcome.choices], required=False,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    note = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 40}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("note") and not data.get("outcome"):
+            self.add_error("outcome", "Say whether this promise was kept, partly kept or broken.")
+        return data
+
+    @property
+    def area_label(self):
+        return ServiceArea(self["service_area"].value()).label
+
+
+class BasePromiseFormSet(forms.BaseFormSet):
+    def clean(self):
+        areas = [f.cleaned_data.get("service_area") for f in self.forms if f.cleaned_data]
+        if len(areas) != len(set(areas)):
+            raise ValidationError("Each service area appears once in the promise ledger.")
+
+
+PromiseFormSet = forms.formset_factory(PromiseForm, formset=BasePromiseFormSet, extra=0)
+
+
+def promise_formset(*, data=None, interview=None):
+    """A row for every service area, filled from the interview's ledger when editing."""
+    existing = {}
+    if interview is not None and interview.pk:
+        existing = {item.service_area: item for item in interview.promise_ledger.all()}
+    initial = [
+        {"service_area": area, "outcome": existing[area].outcome if area in existing else "",
+         "note": existing[area].note if area in existing else ""}
+        for area in ServiceArea.values
+    ]  # fmt: skip
+    return PromiseFormSet(data=data, initial=initial, prefix="ledger")
+
+
+def save_promise_ledger(interview, formset):
+    interview.promise_ledger.all().delete()
+    PromiseItem.objects.bulk_create(
+        PromiseItem(interview=interview, service_area=f.cleaned_data["service_area"],
+                    outcome=f.cleaned_data["outcome"], note=f.cleaned_data["note"])
+        for f in formset.forms
+        if f.cleaned_data.get("outcome")
+    )  # fmt: skip
