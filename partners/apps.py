@@ -8,8 +8,10 @@ class PartnersConfig(AppConfig):
 
     def ready(self):
         # Permissions exist only after migrate has run, so the role groups are
-        # brought up to date then rather than in a data migration.
-        post_migrate.connect(_sync_roles, sender=self)
+        # brought up to date then rather than in a data migration. Each app's
+        # permissions are created when post_migrate is sent for that app, so the
+        # groups are synced after every app's (it is idempotent and cheap).
+        post_migrate.connect(_sync_roles, dispatch_uid="partners.sync_roles")
 
 
 def _sync_roles(**kwargs):

@@ -86,7 +86,7 @@ class MethodologyCriterion(models.Model):
 
     @property
     def definition(self):
-        return CRITERION_DEFINITIONS[self.key]
+        return CRITERION_DEFINITIONS.get(self.key, "")
 
 
 class ScorecardSnapshot(models.Model):

@@ -420,3 +420,44 @@ def snapshot_csv_rows(document):
             row += [c["score"], c["value"], c["n"], c["status"]]
         rows.append(["" if v is None else v for v in row])
     return rows
+
+
+# --- Methodology versions ------------------------------------------------------------------
+
+
+def weights_problem(weights):
+    """The message for weights that do not sum to 100, or None."""
+    total = sum(weights)
+    if total != 100:
+        return f"The weights add up to {total}; they must add up to 100."
+    return None
+
+
+def methodology_new_version(*, methodology):
+    """A draft copy of a methodology as its next version; published versions never change."""
+    with transaction.atomic():
+        latest = (
+            Methodology.objects.select_for_update().filter(name=methodology.name)
+            .order_by("-version").first()
+        )  # fmt: skip
+        draft = Methodology.objects.create(
+            name=methodology.name, version=latest.version + 1, notes=methodology.notes
+        )
+        draft.criteria.bulk_create(
+            type(c)(methodology=draft, key=c.key, weight=c.weight)
+            for c in methodology.criteria.all()
+        )
+    return draft
+
+
+def methodology_publish(*, methodology):
+    """Publish a draft; refuses weights that do not sum to 100. The next snapshot uses it."""
+    from django.core.exceptions import ValidationError
+
+    problem = weights_problem(c.weight for c in methodology.criteria.all())
+    if problem:
+        raise ValidationError(problem)
+    methodology.published, methodology.published_at = True, timezone.now()
+    methodology.save(update_fields=["published", "published_at"])
+    transaction.on_commit(lambda: scorecards_request_recompute(countdown=0))
+    return methodology
