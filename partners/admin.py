@@ -2,10 +2,12 @@ import itertools
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -18,6 +20,7 @@ from .models import (
     Benchmark,
     Claim,
     Job,
+    JobStatus,
     MSOService,
     Practice,
     PromiseItem,
@@ -28,16 +31,24 @@ from .models import (
     SurveyResponse,
     overlap_message,
 )
+from .rollups import rollups_rebuild_practices
 from .selectors import active_affiliation_q
 from .services import (
     PRACTICE_COLUMNS,
     PRACTICE_OPTIONAL_COLUMNS,
+    UPLOAD_EXPIRED,
     ImportRefused,
+    job_enqueue,
     practices_import,
     upload_discard,
+    upload_exists,
     upload_read,
     upload_stage,
+    upload_stage_file,
 )
+from .survey_import import OPTIONAL_COLUMNS as SURVEY_OPTIONAL_COLUMNS
+from .survey_import import REQUIRED_COLUMNS as SURVEY_REQUIRED_COLUMNS
+from .survey_import import SOURCE_MAX, survey_import_undo
 
 
 class AffiliationFormSet(forms.BaseInlineFormSet):
@@ -70,13 +81,35 @@ class AffiliationInline(admin.TabularInline):
     autocomplete_fields = ["practice", "mso"]
 
 
+def _affiliation_practice_ids(formset):
+    """The practices whose affiliations the formset adds, changes or deletes, before and after
+    (an inline on an MSO may move an affiliation to another practice)."""
+    ids = set()
+    for form in formset.forms:
+        if form in formset.deleted_forms or form.has_changed():
+            ids.update([form.initial.get("practice"), form.instance.practice_id])
+    return ids - {None}
+
+
+class AffiliationRollupsMixin:
+    """Responses count for the MSO their practice had on their day, so saving affiliation
+    inlines rebuilds the rollups of the practices concerned, in the admin's transaction."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Affiliation:
+            return super().save_formset(request, form, formset, change)
+        practice_ids = _affiliation_practice_ids(formset)
+        super().save_formset(request, form, formset, change)
+        rollups_rebuild_practices(practice_ids=practice_ids)
+
+
 class MSOServiceInline(admin.TabularInline):
     model = MSOService
     extra = 0
 
 
 @admin.register(MSO)
-class MSOAdmin(admin.ModelAdmin):
+class MSOAdmin(AffiliationRollupsMixin, admin.ModelAdmin):
     list_display = [
         "name", "ownership_model", "specialty_focus", "active_practices", "founded_year",
         "published",
@@ -104,6 +137,21 @@ class MSOAdmin(admin.ModelAdmin):
     def active_practices(self, obj):
         return obj._active
 
+    # The cascade deletes the MSO's affiliations and its rollup rows; the responses of its
+    # practices are then unaffiliated on those days and must be counted so.
+    def delete_model(self, request, obj):
+        practice_ids = set(obj.affiliations.values_list("practice_id", flat=True))
+        super().delete_model(request, obj)
+        rollups_rebuild_practices(practice_ids=practice_ids)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            practice_ids = set(
+                Affiliation.objects.filter(mso__in=queryset).values_list("practice_id", flat=True)
+            )
+            super().delete_queryset(request, queryset)
+            rollups_rebuild_practices(practice_ids=practice_ids)
+
 
 class AccreditationInline(admin.TabularInline):
     model = Accreditation
@@ -126,7 +174,7 @@ class PracticeImportForm(forms.Form):
 
 
 @admin.register(Practice)
-class PracticeAdmin(admin.ModelAdmin):
+class PracticeAdmin(AffiliationRollupsMixin, admin.ModelAdmin):
     list_display = ["code", "name", "city", "state", "surgeons"]
     list_filter = ["state", "affiliations__mso"]
     search_fields = ["code", "name", "city"]
@@ -183,6 +231,22 @@ class AffiliationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["practice", "mso"]
     date_hierarchy = "started_on"
 
+    # The admin runs these in one transaction with the change (delete_queryset: below).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rollups_rebuild_practices(practice_ids=[obj.practice_id])
+
+    def delete_queryset(self, request, queryset):
+        # Bulk actions, unlike the change and delete pages, run outside a transaction.
+        with transaction.atomic():
+            practice_ids = set(queryset.values_list("practice_id", flat=True))
+            super().delete_queryset(request, queryset)
+            rollups_rebuild_practices(practice_ids=practice_ids)
+
 
 class CurrentFilter(admin.SimpleListFilter):
     title = "status"
@@ -215,24 +279,248 @@ class QualityDesignationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["practice"]
 
 
+# --- Survey files: upload, preview, import, undo ------------------------------------------
+
+SURVEY_JOB_KINDS = ("survey_preview", "survey_import")
+
+
+def can_upload_surveys(user):
+    """Whoever may add survey responses (data admins) may upload survey files."""
+    opts = SurveyResponse._meta
+    return user.has_perm(f"{opts.app_label}.{get_permission_codename('add', opts)}")
+
+
+class SurveyUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            f"Columns {', '.join(SURVEY_REQUIRED_COLUMNS)} and optionally "
+            f"{', '.join(SURVEY_OPTIONAL_COLUMNS)}, in any order; UTF-8; dates YYYY-MM-DD or "
+            "M/D/YYYY; scores 0 to 10."
+        ),
+    )
+    source = forms.CharField(
+        max_length=SOURCE_MAX,
+        help_text=(
+            "The survey vendor or export the file comes from. A response id is imported once "
+            "per source: rows whose id was already imported from it are skipped."
+        ),
+    )
+
+
+def undo_message(undone):
+    return (
+        f"Undid import #{undone.survey_import_id} ({undone.file_name}): {undone.responses} "
+        f"responses and {undone.comments} comments deleted; the NPS rollups were updated."
+    )
+
+
 @admin.register(SurveyImport)
 class SurveyImportAdmin(admin.ModelAdmin):
-    list_display = ["file_name", "source", "rows", "imported_by", "imported_at"]
+    """Imports are made by the upload page and undone as a whole; they are never edited."""
+
+    list_display = [
+        "number", "file_name", "source", "imported_by", "imported_at", "rows", "skipped",
+        "checksum_start",
+    ]  # fmt: skip
+    list_display_links = ["number", "file_name"]
     list_filter = ["source"]
+    list_select_related = ["imported_by"]
     search_fields = ["file_name", "checksum"]
-    readonly_fields = ["imported_at"]
+    date_hierarchy = "imported_at"
+    fields = [
+        "file_name", "source", "imported_by", "imported_at", "rows", "skipped",
+        "has_response_ids", "checksum",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["delete_selected"]
+    change_list_template = "admin/partners/surveyimport/change_list.html"
+
+    @admin.display(description="Import", ordering="pk")
+    def number(self, obj):
+        return f"#{obj.pk}"
+
+    @admin.display(description="Checksum (SHA-256)")
+    def checksum_start(self, obj):
+        return f"{obj.checksum[:12]}…" if obj.checksum else ""
+
+    def has_add_permission(self, request):
+        # The add button leads to the upload page (see add_view), never to a model form.
+        return can_upload_surveys(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return self.upload_view(request)
+
+    # Deleting an import undoes it: the responses' counts leave the rollups first. The ORM
+    # cascade would delete the responses and leave their counts in the rollups.
+    def delete_model(self, request, obj):
+        self.message_user(request, undo_message(survey_import_undo(survey_import_id=obj.pk)))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            return [
+                survey_import_undo(survey_import_id=pk)
+                for pk in queryset.order_by("pk").values_list("pk", flat=True)
+            ]
+
+    def get_deleted_objects(self, objs, request):
+        # The default lists every response of every import: millions of lines.
+        objs = list(objs)
+        responses = SurveyResponse.objects.filter(survey_import__in=objs).count()
+        summary = [f"Survey import {obj}" for obj in objs]
+        counts = {"survey imports": len(objs), "survey responses": responses}
+        perms_needed = {
+            model._meta.verbose_name
+            for model in (SurveyResponse, SurveyComment)
+            if not request.user.has_perm(
+                f"{model._meta.app_label}.{get_permission_codename('delete', model._meta)}"
+            )
+        }
+        return summary, counts, perms_needed, []
+
+    @admin.action(description="Undo selected imports", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Takes the place of Django's bulk delete, whose cascade would leave the rollups
+        wrong; asks for confirmation first, as that one does."""
+        _, counts, perms_needed, _ = self.get_deleted_objects(queryset, request)
+        if request.POST.get("post"):
+            if perms_needed:
+                raise PermissionDenied
+            self.log_deletions(request, queryset)
+            for undone in self.delete_queryset(request, queryset):
+                self.message_user(request, undo_message(undone), messages.SUCCESS)
+            return None  # back to the list
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Undo survey imports",
+            "opts": self.opts,
+            "imports": queryset,
+            "counts": counts,
+            "perms_lacking": perms_needed,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/partners/surveyimport/undo_confirmation.html", context
+        )
+
+    def get_urls(self):
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view),
+                 name="partners_surveyimport_upload"),
+            path("upload/<int:job_id>/", self.admin_site.admin_view(self.upload_job_view),
+                 name="partners_surveyimport_upload_job"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
+
+    def upload_view(self, request):
+        """Upload a survey file: it is staged on disk and checked by a background job."""
+        if not can_upload_surveys(request.user):
+            raise PermissionDenied
+        form = SurveyUploadForm()
+        if request.method == "POST":
+            form = SurveyUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                payload = {
+                    "upload": upload_stage_file(fileobj=upload),
+                    "file_name": upload.name,
+                    "source": form.cleaned_data["source"].strip(),
+                    "user_id": request.user.pk,
+                }
+                job = job_enqueue(kind="survey_preview", payload=payload, user=request.user)
+                return redirect("admin:partners_surveyimport_upload_job", job.pk)
+        context = self._context(request, title="Import a survey file", form=form)
+        return TemplateResponse(request, "admin/partners/surveyimport/upload.html", context)
+
+    def upload_job_view(self, request, job_id):
+        """The check or import of one file: its progress, then its preview, errors or result.
+
+        htmx polls the ``job`` partial every second until the job is finished."""
+        if not can_upload_surveys(request.user):
+            raise PermissionDenied
+        job = get_object_or_404(Job, pk=job_id, kind__in=SURVEY_JOB_KINDS)
+        if request.method == "POST":
+            return self._confirm(request, job)
+        result = job.result or {}
+        errors = result.get("errors", [])
+        context = self._context(
+            request,
+            title=f"Import {job.payload.get('file_name', 'a survey file')}",
+            job=job,
+            file_name=job.payload.get("file_name", ""),
+            source=job.payload.get("source", ""),
+            result=result,
+            errors=errors,
+            error_count=result.get("error_count", len(errors)),
+            more_errors=result.get("error_count", len(errors)) - len(errors),
+            import_job=Job.objects.filter(
+                kind="survey_import", payload__preview_job=job.pk
+            ).first() if job.kind == "survey_preview" else None,
+        )  # fmt: skip
+        template = "admin/partners/surveyimport/upload_job.html"
+        if request.htmx:
+            template += "#job"
+        return TemplateResponse(request, template, context)
+
+    def _confirm(self, request, preview):
+        """Queue the import of a file whose preview the data admin has seen."""
+        if preview.kind != "survey_preview" or preview.status != JobStatus.SUCCEEDED:
+            messages.error(request, "Only a file that passed its check can be imported.")
+            return redirect("admin:partners_surveyimport_upload_job", preview.pk)
+        with transaction.atomic():
+            # Locked, so that a double click queues one import, not two.
+            preview = Job.objects.select_for_update().get(pk=preview.pk)
+            job = Job.objects.filter(kind="survey_import", payload__preview_job=preview.pk).first()
+            if job is None:
+                if not upload_exists(token=preview.payload["upload"]):
+                    messages.error(request, UPLOAD_EXPIRED)
+                    return redirect("admin:partners_surveyimport_upload")
+                payload = {
+                    "upload": preview.payload["upload"],
+                    "file_name": preview.payload["file_name"],
+                    "source": preview.payload["source"],
+                    "user_id": request.user.pk,
+                    "preview_job": preview.pk,
+                }
+                job = job_enqueue(kind="survey_import", payload=payload, user=request.user)
+        return redirect("admin:partners_surveyimport_upload_job", job.pk)
 
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(admin.ModelAdmin):
+    # No comment text here: comments live apart, in the SurveyComment admin.
     list_display = ["practice", "responded_on", "score", "source", "response_id"]
     list_filter = ["source", "score"]
+    list_select_related = ["practice"]
     search_fields = ["practice__code", "response_id"]
     autocomplete_fields = ["practice"]
     raw_id_fields = ["survey_import"]
     date_hierarchy = "responded_on"
     # Counting ten million rows on every page load is not worth it.
     show_full_result_count = False
+    change_list_template = "admin/partners/surveyresponse/change_list.html"
+
+    # The rollups follow every edit in the same transaction: the admin wraps the change and
+    # delete pages in one; delete_queryset (bulk actions) opens its own.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rollups_rebuild_practices(practice_ids=[obj.practice_id])
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            practice_ids = set(queryset.values_list("practice_id", flat=True).distinct())
+            super().delete_queryset(request, queryset)
+            rollups_rebuild_practices(practice_ids=practice_ids)
 
 
 @admin.register(SurveyComment)
