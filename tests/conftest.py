@@ -1,3 +1,4 @@
+import importlib
 import os
 import signal
 import subprocess
@@ -35,6 +36,37 @@ def pytest_sessionstart(session):
 def _fast_password_hashing(settings):
     # Real hashing is deliberately slow; tests log in many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _restore_reference_data():
+    """Benchmarks and methodology v1 come from data migrations; a transactional test's flush
+    deletes them, so tests after it get them back."""
+    from django.apps import apps
+
+    from partners.models import Benchmark
+    from scorecards.models import Methodology
+
+    if not Benchmark.objects.exists():
+        importlib.import_module(
+            "partners.migrations.0002_affiliation_no_overlap_and_benchmarks"
+        ).seed_benchmarks(apps, None)
+    if not Methodology.objects.exists():
+        importlib.import_module("scorecards.migrations.0002_default_methodology").create(
+            apps, None
+        )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        name = "transactional_db" if marker.kwargs.get("transaction") else "db"
+    elif {"db", "transactional_db"} & set(request.fixturenames):
+        name = "transactional_db" if "transactional_db" in request.fixturenames else "db"
+    else:
+        return
+    request.getfixturevalue(name)
+    _restore_reference_data()
 
 
 @pytest.fixture(autouse=True)

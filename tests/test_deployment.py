@@ -51,6 +51,12 @@ def test_app_services_are_configured_from_the_environment(service):
     assert SERVICES[service]["build"] == "."
 
 
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_web_and_worker_share_the_media_volume_for_staged_uploads(service):
+    assert "media:/app/var/media" in SERVICES[service]["volumes"]
+    assert SERVICES[service]["environment"]["FILE_UPLOAD_TEMP_DIR"].startswith("/app/var/media")
+
+
 def test_migrate_runs_a_management_command_that_exists():
     command = _command("migrate")
     assert command[:2] == ["python", "manage.py"]
