@@ -37,6 +37,8 @@ def month_start(day):
 
 def months_before(as_of, months=12):
     """(first month, last month) of the ``months`` full months before ``as_of``'s month."""
+    if months < 1:
+        raise ValueError(f"months must be 1 or more, not {months}")
     last = month_start(as_of) - datetime.timedelta(days=1)
     year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
     return datetime.date(year, month + 1, 1), month_start(last)
@@ -46,19 +48,28 @@ def _counts(row):
     return (row["promoters"] or 0, row["passives"] or 0, row["detractors"] or 0)
 
 
+def _months(first_month, last_month):
+    """Rollup filter for the months, both inclusive; any day stands for its month."""
+    return Q(month__gte=month_start(first_month), month__lte=month_start(last_month))
+
+
 def _self_reported(first_month, last_month):
     """Aggregate submissions whose period lies within the months (inclusive)."""
-    next_month = (last_month + datetime.timedelta(days=32)).replace(day=1)
+    next_month = (month_start(last_month) + datetime.timedelta(days=32)).replace(day=1)
     return AggregateNPSSubmission.objects.filter(
-        period_start__gte=first_month, period_end__lt=next_month
+        period_start__gte=month_start(first_month), period_end__lt=next_month
     )
 
 
 def _mso_submissions(mso_id, first_month, last_month):
-    """An MSO's own submissions and those of practices affiliated with it when the period began."""
+    """An MSO's own submissions and those of practices that were with it for the whole period.
+
+    A practice's submission for a period during which it changed MSO (or had none for a while)
+    counts for the practice only: it cannot be told apart between the MSOs.
+    """
     affiliated = Affiliation.objects.filter(
         practice=OuterRef("practice"), mso_id=mso_id, started_on__lte=OuterRef("period_start")
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_start")))
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_end")))
     return (
         _self_reported(first_month, last_month)
         .alias(_affiliated=Exists(affiliated))
@@ -69,9 +80,7 @@ def _mso_submissions(mso_id, first_month, last_month):
 def mso_nps(*, mso_id, first_month, last_month, provenance=RESPONSES):
     """NPS with its interval for one MSO over whole months: one query."""
     if provenance == RESPONSES:
-        rows = MsoNpsMonth.objects.filter(
-            mso_id=mso_id, month__gte=first_month, month__lte=last_month
-        )
+        rows = MsoNpsMonth.objects.filter(_months(first_month, last_month), mso_id=mso_id)
     elif provenance == SELF_REPORTED:
         rows = _mso_submissions(mso_id, first_month, last_month)
     else:
@@ -83,7 +92,7 @@ def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
     """NPS with its interval for one practice over whole months, whatever its MSO: one query."""
     if provenance == RESPONSES:
         rows = PracticeNpsMonth.objects.filter(
-            practice_id=practice_id, month__gte=first_month, month__lte=last_month
+            _months(first_month, last_month), practice_id=practice_id
         )
     elif provenance == SELF_REPORTED:
         rows = _self_reported(first_month, last_month).filter(practice_id=practice_id)
@@ -94,7 +103,7 @@ def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
 
 def msos_nps(*, first_month, last_month, mso_ids=None):
     """{mso_id: NpsEstimate} over whole months for every MSO with responses: one query."""
-    rows = MsoNpsMonth.objects.filter(month__gte=first_month, month__lte=last_month)
+    rows = MsoNpsMonth.objects.filter(_months(first_month, last_month))
     if mso_ids is not None:
         rows = rows.filter(mso_id__in=mso_ids)
     return {
@@ -119,9 +128,7 @@ def msos_nps_by_year(*, first_year, last_year, mso_ids=None):
 
 def mso_practices_nps(*, mso_id, first_month, last_month):
     """{practice_id: NpsEstimate} of the responses a practice gave while with the MSO: one query."""
-    rows = PracticeNpsMonth.objects.filter(
-        mso_id=mso_id, month__gte=first_month, month__lte=last_month
-    )
+    rows = PracticeNpsMonth.objects.filter(_months(first_month, last_month), mso_id=mso_id)
     return {
         row["practice_id"]: nps_estimate(*_counts(row))
         for row in rows.values("practice_id").annotate(**_COUNTS).order_by()

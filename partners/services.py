@@ -4,14 +4,17 @@ import csv
 import datetime
 import io
 import logging
+import os
 import re
 import secrets
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import IntegrityError, transaction
+from django.core.files.move import file_move_safe
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -23,6 +26,7 @@ from .models import (
     JobStatus,
     Practice,
 )
+from .rollups import rollups_rebuild_practices
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +173,7 @@ class _PracticeRow:
         return (self.code, self.mso, self.since)
 
 
-def _csv_records(text):
+def csv_records(text):
     """Yield (line, values) for each non-blank record; ``line`` is where the record starts."""
     reader = csv.reader(io.StringIO(text, newline=""))
     line = 1
@@ -214,6 +218,17 @@ def _read_header(records):
     return len(header), index, warnings
 
 
+def csv_width_error(line, values, width):
+    """The error for a record with more or fewer fields than the header, with a likely cause."""
+    if any("\n" in v for v in values):
+        hint = " (a double quote on this line is not closed)"
+    elif len(values) > width:
+        hint = " (a value that contains a comma must be in double quotes)"
+    else:
+        hint = ""
+    return LineError(line, f"expected {width} fields as in the header, found {len(values)}{hint}")
+
+
 def _check_cells(cell):
     """The problems with one row's values, as messages."""
     problems = []
@@ -246,20 +261,12 @@ def _check_cells(cell):
 
 def _read_practice_rows(text):
     """Parse and check every row; return the rows, the errors (all of them) and warnings."""
-    records = _csv_records(text)
+    records = csv_records(text)
     width, index, warnings = _read_header(records)
     rows, errors = [], []
     for line, values in records:
         if len(values) != width:
-            if any("\n" in v for v in values):
-                hint = " (a double quote on this line is not closed)"
-            elif len(values) > width:
-                hint = " (a value that contains a comma must be in double quotes)"
-            else:
-                hint = ""
-            errors.append(LineError(
-                line, f"expected {width} fields as in the header, found {len(values)}{hint}"
-            ))  # fmt: skip
+            errors.append(csv_width_error(line, values, width))
             continue
         cell = {name: values[i].strip() for name, i in index.items()}
         problems, since, until = _check_cells(cell)
@@ -391,7 +398,7 @@ def practices_import(*, data: bytes, dry_run: bool = False) -> PracticeImportRes
     try:
         # Checked and written in one transaction, so what was checked is what is changed.
         with transaction.atomic():
-            result = _check_and_apply(rows, errors, warnings)
+            result = _check_and_apply(rows, errors, warnings, dry_run=dry_run)
             transaction.set_rollback(dry_run)
             return result
     except IntegrityError as exc:
@@ -403,9 +410,13 @@ def practices_import(*, data: bytes, dry_run: bool = False) -> PracticeImportRes
         ))]) from exc  # fmt: skip
 
 
-def _check_and_apply(rows, errors, warnings):
+def _check_and_apply(rows, errors, warnings, *, dry_run=False):
     codes = {row.code for row in rows}
-    practices = Practice.objects.in_bulk(codes, field_name="code")
+    # Locked until the import commits, so that a survey import for these practices waits
+    # rather than attributing its responses by affiliations about to change (PostgreSQL;
+    # in pk order, so two practice imports cannot deadlock).
+    practices = {p.code: p for p in Practice.objects.select_for_update()
+                 .filter(code__in=codes).order_by("pk")}  # fmt: skip
     existing = {}
     for aff in Affiliation.objects.filter(practice__code__in=codes).select_related(
         "practice", "mso"
@@ -455,6 +466,11 @@ def _check_and_apply(rows, errors, warnings):
     ]  # fmt: skip
     Affiliation.objects.bulk_create(new)
     result.affiliations_created = len(new)
+    if not dry_run:
+        # Responses count for the MSO of their day: changed affiliations move them.
+        rollups_rebuild_practices(
+            practice_ids={aff.practice_id for aff in (*shorter, *longer, *new)}
+        )
     return result
 
 
@@ -470,6 +486,8 @@ def _unique_slug(name):
 # A file checked in a preview waits here until the data admin confirms the import.
 
 _UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+UPLOAD_EXPIRED = "That upload has expired; please upload the file again."
+UPLOAD_CHUNK = 1 << 20
 
 
 def _upload_path(token):
@@ -481,16 +499,58 @@ def _upload_path(token):
 UPLOAD_MAX_AGE = datetime.timedelta(days=1)
 
 
+def _upload_folder_ready(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    # Previews that were never confirmed are dropped after a day.
+    cutoff = (timezone.now() - UPLOAD_MAX_AGE).timestamp()
+    for old in folder.iterdir():
+        if old.suffix not in (".csv", ".name", ".part"):
+            continue
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # another process dropped it first
+
+
 def upload_stage(*, data: bytes) -> str:
     token = secrets.token_hex(16)
     path = _upload_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Previews that were never confirmed are dropped after a day.
-    cutoff = (timezone.now() - UPLOAD_MAX_AGE).timestamp()
-    for old in path.parent.glob("*.csv"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    _upload_folder_ready(path.parent)
     path.write_bytes(data)
+    return token
+
+
+def _chunks(fileobj):
+    if hasattr(fileobj, "chunks"):
+        yield from fileobj.chunks(UPLOAD_CHUNK)
+        return
+    while chunk := fileobj.read(UPLOAD_CHUNK):
+        yield chunk
+
+
+def upload_stage_file(*, fileobj, file_name: str = "") -> str:
+    """Stage an uploaded file, keeping its original name; return its token.
+
+    The file is streamed to disk in chunks, never read whole, so a file of gigabytes costs
+    no memory. A file Django has already spooled to a temporary file is moved instead,
+    which on the same filesystem copies nothing at all.
+    """
+    token = secrets.token_hex(16)
+    path = _upload_path(token)
+    _upload_folder_ready(path.parent)
+    partial = path.with_suffix(".part")
+    temporary = getattr(fileobj, "temporary_file_path", None)
+    if temporary:
+        file_move_safe(temporary(), partial)
+    else:
+        with open(partial, "wb") as out:
+            for chunk in _chunks(fileobj):
+                out.write(chunk)
+    partial.chmod(0o600)  # patients' comments: for the app's own user only
+    name = Path(file_name or getattr(fileobj, "name", None) or "upload.csv").name
+    path.with_suffix(".name").write_text(name, encoding="utf-8")
+    partial.replace(path)  # only a complete file is ever seen under its token
     return token
 
 
@@ -498,8 +558,27 @@ def upload_read(*, token: str) -> bytes:
     return _upload_path(token).read_bytes()
 
 
+def upload_open(*, token: str):
+    """The staged file as a binary stream; FileNotFoundError once it expired."""
+    return _upload_path(token).open("rb")
+
+
+def upload_exists(*, token: str) -> bool:
+    try:
+        return _upload_path(token).is_file()
+    except FileNotFoundError:
+        return False
+
+
+def upload_file_name(*, token: str) -> str:
+    """The name the file had on the data admin's computer."""
+    return _upload_path(token).with_suffix(".name").read_text(encoding="utf-8")
+
+
 def upload_discard(*, token: str):
-    _upload_path(token).unlink(missing_ok=True)
+    path = _upload_path(token)
+    path.unlink(missing_ok=True)
+    path.with_suffix(".name").unlink(missing_ok=True)
 
 
 # --- Jobs ------------------------------------------------------------------------------
@@ -520,8 +599,18 @@ def job_progress(job, *, percent, message=""):
     Job.objects.filter(pk=job.pk).update(progress=percent, message=message[:300])
 
 
+def _refusal_lines(exc):
+    if hasattr(exc, "report_lines"):
+        return exc.report_lines()  # with "... and N more errors." when some were left out
+    return [str(e) for e in exc.errors]
+
+
 def job_execute(*, job_id):
-    """Run one job and record how it ended. Returns the job."""
+    """Run one job and record how it ended. Returns the job.
+
+    A refused file fails the job with its errors, as text in ``error`` and as
+    ``{"errors": [{"line", "column", "message"}], "error_count"}`` in ``result``.
+    """
     from celery.exceptions import SoftTimeLimitExceeded
 
     job = Job.objects.get(pk=job_id)
@@ -532,7 +621,11 @@ def job_execute(*, job_id):
     try:
         job.result = JOB_HANDLERS[job.kind](job) or {}
     except ImportRefused as exc:
-        job.status, job.error = JobStatus.FAILED, str(exc)
+        job.status, job.error = JobStatus.FAILED, "\n".join(_refusal_lines(exc))
+        job.result = {
+            "errors": [asdict(error) for error in exc.errors],
+            "error_count": getattr(exc, "error_count", len(exc.errors)),
+        }
     except SoftTimeLimitExceeded:
         job.status, job.error = JobStatus.FAILED, "The job took too long and was stopped."
     except Exception as exc:
@@ -550,6 +643,106 @@ def _run_practices_import(job):
     return {"summary": result.summary(), "warnings": result.warnings}
 
 
+class JobProgress:
+    """Records a job's progress as the share of ``total`` bytes read.
+
+    Writes at most every 2 points or every half second, so a gigabyte file costs a few dozen
+    small updates. Stops at 99: the checks that follow the reading take time too.
+
+    The survey import reads its file inside its transaction, where a write to the job's row
+    would show only when the import ends (and a preview's would be rolled back). So, inside a
+    transaction, PostgreSQL gets the write through a connection of its own; SQLite allows one
+    writer at a time, so there the percentage waits for the end.
+    """
+
+    def __init__(self, job_id, *, total, clock=time.monotonic):
+        self.job_id, self.total, self.clock = job_id, max(total, 1), clock
+        self.percent, self.written_at = 0, clock()
+        self._own_connection = None
+
+    def __call__(self, done):
+        percent = min(99, done * 100 // self.total)
+        now = self.clock()
+        if percent <= self.percent:
+            return
+        if percent - self.percent < 2 and now - self.written_at < 0.5:
+            return
+        self.percent, self.written_at = percent, now
+        self._write(percent)
+
+    def _write(self, percent):
+        if not connection.in_atomic_block:
+            Job.objects.filter(pk=self.job_id).update(progress=percent)
+        elif connection.vendor == "postgresql":
+            if self._own_connection is None:
+                self._own_connection = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self._own_connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Job._meta.db_table} SET progress = %s WHERE id = %s",
+                    [percent, self.job_id],
+                )
+
+    def close(self):
+        if self._own_connection is not None:
+            self._own_connection.close()
+            self._own_connection = None
+
+
+def survey_report_as_json(report):
+    """A SurveyImportReport as JSON for ``Job.result``: dates as ISO strings."""
+    data = asdict(report)
+    for name in ("first_day", "last_day"):
+        data[name] = data[name].isoformat() if data[name] else None
+    return {**data, "nps": report.nps, "summary": report.summary()}
+
+
+def _run_survey_file(job, *, dry_run):
+    """Check (preview) or import the staged survey file of the job's payload.
+
+    The payload is ``{"upload": token, "file_name", "source", "user_id"}``: never the
+    file's contents, which hold patients' comments.
+    """
+    from django.contrib.auth import get_user_model
+
+    # survey_import imports this module: import it only when a job runs.
+    from .survey_import import surveys_import
+
+    payload = job.payload
+    user = get_user_model().objects.filter(pk=payload.get("user_id")).first()
+    try:
+        stream = upload_open(token=payload["upload"])
+    except FileNotFoundError:
+        raise ImportRefused([LineError(0, UPLOAD_EXPIRED)]) from None
+    verb = "Checking" if dry_run else "Importing"
+    job_progress(job, percent=0, message=f"{verb} {payload['file_name']}")
+    progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size)
+    keep = False
+    try:
+        with stream:
+            report = surveys_import(
+                stream=stream, file_name=payload["file_name"], source=payload["source"],
+                user=user, dry_run=dry_run, progress=progress,
+            )  # fmt: skip
+        keep = dry_run  # a file that passed its check waits for the confirmation
+    finally:
+        progress.close()
+        if not keep:
+            # Imported (confirming twice cannot import twice) or refused (it must be
+            # uploaded again): either way the patients' comments leave the disk now.
+            upload_discard(token=payload["upload"])
+    return survey_report_as_json(report)
+
+
+def _run_survey_preview(job):
+    return _run_survey_file(job, dry_run=True)
+
+
+def _run_survey_import(job):
+    return _run_survey_file(job, dry_run=False)
+
+
 JOB_HANDLERS = {
     "import_practices": _run_practices_import,
+    "survey_preview": _run_survey_preview,
+    "survey_import": _run_survey_import,
 }
