@@ -605,6 +605,26 @@ def _refusal_lines(exc):
     return [str(e) for e in exc.errors]
 
 
+class JobError(Exception):
+    """An expected failure of a job: its message is what the user sees."""
+
+
+MAX_ATTEMPTS = 3
+
+
+def jobs_fail_stale():
+    """Mark failed the jobs still 'running' long after any worker would have stopped them.
+
+    A worker that dies as a whole (not just its child process) leaves its job running until
+    the broker redelivers the message; the user should not wait that long to learn of it.
+    """
+    limit = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=limit).update(
+        status=JobStatus.FAILED, finished_at=timezone.now(),
+        error="The worker running this job stopped before it finished; please try again.",
+    )  # fmt: skip
+
+
 def job_execute(*, job_id):
     """Run one job and record how it ended. Returns the job.
 
@@ -613,9 +633,18 @@ def job_execute(*, job_id):
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
-    job = Job.objects.get(pk=job_id)
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        logger.warning("job %s no longer exists; its message is dropped", job_id)
+        return None
     if job.is_finished:
         return job  # delivered twice (e.g. redelivered after a restart): done already
+    if job.status == JobStatus.RUNNING and job.attempts >= MAX_ATTEMPTS:
+        # Redelivered after its worker died MAX_ATTEMPTS times: give up rather than loop.
+        job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+        job.error = f"The worker stopped {job.attempts} times while running this job."
+        job.save(update_fields=["status", "finished_at", "error"])
+        return job
     job.status, job.started_at, job.attempts = JobStatus.RUNNING, timezone.now(), job.attempts + 1
     job.save(update_fields=["status", "started_at", "attempts"])
     try:
@@ -626,6 +655,8 @@ def job_execute(*, job_id):
             "errors": [asdict(error) for error in exc.errors],
             "error_count": getattr(exc, "error_count", len(exc.errors)),
         }
+    except JobError as exc:
+        job.status, job.error = JobStatus.FAILED, str(exc)
     except SoftTimeLimitExceeded:
         job.status, job.error = JobStatus.FAILED, "The job took too long and was stopped."
     except Exception as exc:

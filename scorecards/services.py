@@ -23,7 +23,7 @@ from partners.models import (
     ReferenceInterview,
 )
 from partners.selectors import months_before
-from partners.services import job_progress
+from partners.services import JobError, job_progress, jobs_fail_stale
 
 from . import claims as claim_checks
 from . import scoring
@@ -35,7 +35,7 @@ YEARS_SHOWN = 10
 DEFAULT_HEALTHCARE_AVERAGE = 46.0
 
 
-class NoPublishedMethodology(Exception):
+class NoPublishedMethodology(JobError):
     pass
 
 
@@ -398,6 +398,7 @@ def run_compute_job(job):
 
 
 def latest_compute_job():
+    jobs_fail_stale()
     return Job.objects.filter(kind=COMPUTE_KIND).order_by("-created_at", "-id").first()
 
 

@@ -54,3 +54,40 @@ def test_a_job_is_queued_only_when_its_transaction_commits(celery_worker):
     wait_for(lambda: _finished(job), worker=celery_worker)
     assert Job.objects.count() == 1
     assert "Unexpected error" not in job.error
+
+
+def test_a_job_whose_worker_died_too_often_is_failed_not_rerun(transactional_db):
+    from partners.services import MAX_ATTEMPTS, job_execute
+
+    job = Job.objects.create(kind="import_practices", payload={"csv": CSV},
+                             status=JobStatus.RUNNING, attempts=MAX_ATTEMPTS)  # fmt: skip
+    job_execute(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "The worker stopped 3 times while running this job."
+    assert not Practice.objects.exists()
+
+
+def test_jobs_left_running_by_a_dead_worker_are_marked_failed(transactional_db):
+    import datetime
+
+    from django.utils import timezone
+
+    from partners.services import jobs_fail_stale
+
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    stale = Job.objects.create(kind="import_practices", status=JobStatus.RUNNING,
+                               started_at=long_ago)  # fmt: skip
+    fresh = Job.objects.create(kind="import_practices", status=JobStatus.RUNNING,
+                               started_at=timezone.now())  # fmt: skip
+    assert jobs_fail_stale() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == JobStatus.FAILED and "stopped before it finished" in stale.error
+    assert fresh.status == JobStatus.RUNNING
+
+
+def test_a_message_for_a_deleted_job_is_dropped(transactional_db):
+    from partners.services import job_execute
+
+    assert job_execute(job_id=987654) is None

@@ -20,6 +20,10 @@ from tests.conftest import ROOT, database_url_for_tests, wait_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
+# Its own queue, so that the session's other worker never takes the task.
+KILL_QUEUE = "kill-test"
+
+
 @pytest.fixture
 def prefork_worker(tmp_path):
     """A worker whose task runs in a child process, which the test can kill."""
@@ -29,7 +33,7 @@ def prefork_worker(tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--pool=prefork",
              "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel=INFO"],
+             "--loglevel=INFO", "--queues", KILL_QUEUE],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     proc.log_path = log
@@ -81,7 +85,7 @@ def test_a_worker_killed_mid_computation_leaves_no_half_snapshot_and_the_job_is_
     job = Job.objects.create(kind="compute_scorecards")
     postgres = connection.vendor == "postgresql"
     with WriteBlocker() as blocker:
-        job_run.apply_async((job.pk,))
+        job_run.apply_async((job.pk,), queue=KILL_QUEUE)
         if postgres:
             # Only the scorecard table is locked: the worker gets as far as saving.
             def stuck():
