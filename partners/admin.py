@@ -46,9 +46,26 @@ from .services import (
     upload_stage,
     upload_stage_file,
 )
+from .signals import evidence_changed
 from .survey_import import OPTIONAL_COLUMNS as SURVEY_OPTIONAL_COLUMNS
 from .survey_import import REQUIRED_COLUMNS as SURVEY_REQUIRED_COLUMNS
 from .survey_import import SOURCE_MAX, survey_import_undo
+
+
+class SendsEvidenceChanged:
+    """Admin changes to evidence ask the scorecards to recompute (debounced)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        evidence_changed.send(sender=self.model)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        evidence_changed.send(sender=self.model)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        evidence_changed.send(sender=self.model)
 
 
 class AffiliationFormSet(forms.BaseInlineFormSet):
@@ -109,7 +126,7 @@ class MSOServiceInline(admin.TabularInline):
 
 
 @admin.register(MSO)
-class MSOAdmin(AffiliationRollupsMixin, admin.ModelAdmin):
+class MSOAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAdmin):
     list_display = [
         "name", "ownership_model", "specialty_focus", "active_practices", "founded_year",
         "published",
@@ -174,7 +191,7 @@ class PracticeImportForm(forms.Form):
 
 
 @admin.register(Practice)
-class PracticeAdmin(AffiliationRollupsMixin, admin.ModelAdmin):
+class PracticeAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAdmin):
     list_display = ["code", "name", "city", "state", "surgeons"]
     list_filter = ["state", "affiliations__mso"]
     search_fields = ["code", "name", "city"]
@@ -224,7 +241,7 @@ class PracticeAdmin(AffiliationRollupsMixin, admin.ModelAdmin):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(admin.ModelAdmin):
+class AffiliationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["practice", "mso", "started_on", "ended_on"]
     list_filter = ["mso"]
     search_fields = ["practice__code", "practice__name", "mso__name"]
@@ -265,7 +282,7 @@ class CurrentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Accreditation)
-class AccreditationAdmin(admin.ModelAdmin):
+class AccreditationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["practice", "body", "awarded_on", "expires_on"]
     list_filter = [CurrentFilter, "body"]
     search_fields = ["practice__code", "practice__name"]
@@ -273,7 +290,7 @@ class AccreditationAdmin(admin.ModelAdmin):
 
 
 @admin.register(QualityDesignation)
-class QualityDesignationAdmin(admin.ModelAdmin):
+class QualityDesignationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["practice", "name", "awarded_by", "awarded_on", "expires_on"]
     search_fields = ["practice__code", "practice__name", "name", "awarded_by"]
     autocomplete_fields = ["practice"]
@@ -493,7 +510,7 @@ class SurveyImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     # No comment text here: comments live apart, in the SurveyComment admin.
     list_display = ["practice", "responded_on", "score", "source", "response_id"]
     list_filter = ["source", "score"]
@@ -530,7 +547,7 @@ class SurveyCommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AggregateNPSSubmission)
-class AggregateNPSSubmissionAdmin(admin.ModelAdmin):
+class AggregateNPSSubmissionAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = [
         "__str__", "period_start", "period_end", "promoters", "passives", "detractors",
         "provenance",
@@ -546,7 +563,7 @@ class PromiseItemInline(admin.TabularInline):
 
 
 @admin.register(ReferenceInterview)
-class ReferenceInterviewAdmin(admin.ModelAdmin):
+class ReferenceInterviewAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = [
         "interviewee", "mso", "interviewed_on", "provenance", "trust", "would_choose_again",
         "autonomy", "consent_to_quote",
@@ -573,7 +590,7 @@ class ReferenceInterviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["mso", "statement", "kind", "stated_on"]
     list_filter = ["kind", "mso"]
     search_fields = ["statement", "mso__name", "source"]
@@ -581,7 +598,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(admin.ModelAdmin):
+class BenchmarkAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["name", "kind", "value", "source", "year"]
     list_filter = ["kind", "year"]
     search_fields = ["name", "key", "source"]

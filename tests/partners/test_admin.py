@@ -118,3 +118,21 @@ def test_admin_rating_out_of_range_shows_the_rule(client, data_admin, evidence):
     assert response.status_code == 200
     assert "Trust is rated from 1 to 5." in response.content.decode()
     assert mso.interviews.count() == 1
+
+
+def test_admin_changes_to_evidence_queue_one_recompute(
+    client, data_admin, evidence, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from partners.models import Job
+
+    settings.SCORECARDS_AUTO_RECOMPUTE = True
+    monkeypatch.setattr("partners.tasks.job_run.apply_async", lambda *a, **k: None)
+    mso, practice = evidence
+    client.force_login(data_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:partners_claim_add"), {
+            "mso": mso.pk, "statement": "Full clinical autonomy.", "kind": "full_autonomy",
+            "parameters": "{}", "source": "", "stated_on": "",
+        })  # fmt: skip
+    assert response.status_code == 302
+    assert Job.objects.filter(kind="compute_scorecards", status="queued").count() == 1
