@@ -1,13 +1,18 @@
 """Import of patient survey files: streamed, checked as a whole, all or nothing, reversible.
 
-The file is read once, as a stream. Python checks each row's format and writes the rows into a
-temporary staging table (COPY on PostgreSQL, batched inserts on SQLite); the checks that need
-the whole file or the database (unknown practice codes, response ids repeated in the file or
-already imported) run in SQL over the staging table. Only when there is no error are the rows
-copied into the response table with one INSERT ... SELECT and the rollups updated, all in one
-transaction. Memory does not grow with the size of the file.
+The file is read once, as a stream, and never held in memory. Python parses the CSV and checks
+every row (format, range, date, practice code: the practices are held in a dict, about 10,000
+of them) and writes the rows into a temporary staging table: COPY on PostgreSQL, batched
+inserts on SQLite. The checks that need the whole file or the stored responses (a response id
+repeated in the file, or already imported from the same source) run in SQL over the staging
+table. Only when no line has an error are the rows copied into the response table with one
+INSERT ... SELECT and the rollups updated, all in one transaction.
+
+Every message is written by Python from values Python parsed, so both databases report the
+same errors in the same order: by line, then by the column's place in the header.
 """
 
+import codecs
 import csv
 import datetime
 import hashlib
@@ -15,23 +20,28 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .models import SurveyImport, SurveyResponse
+from .models import Practice, SurveyImport, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
-from .services import ImportRefused, LineError
+from .services import DATE_FORMATS_HELP, ImportRefused, LineError
 
 REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
 MAX_ERRORS = 1000
-BATCH = 5000
+BATCH = 5000  # rows per INSERT on SQLite
+READ_SIZE = 1 << 20
 STAGING = "survey_staging"
 RESPONSE_ID_MAX = SurveyResponse._meta.get_field("response_id").max_length
 SOURCE_MAX = SurveyResponse._meta.get_field("source").max_length
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-INTEGER = re.compile(r"^[+-]?\d+$")
+FILE_NAME_MAX = SurveyImport._meta.get_field("file_name").max_length
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+INTEGER = re.compile(r"[+-]?[0-9]+")
+BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
+SCORES = {str(n): n for n in range(11)}
+DAY_CACHE_MAX = 100_000
 
 
 @dataclass
@@ -71,6 +81,7 @@ class SurveyImportRefused(ImportRefused):
     def __init__(self, errors, error_count=None):
         self.error_count = error_count if error_count is not None else len(errors)
         super().__init__(errors)
+        self.args = ("\n".join(self.report_lines()),)  # str(exc) says how many were left out
 
     def report_lines(self):
         lines = [str(e) for e in self.errors]
@@ -79,219 +90,388 @@ class SurveyImportRefused(ImportRefused):
         return lines
 
 
-class _Errors:
-    """Collects line errors, keeping the first MAX_ERRORS and counting the rest."""
-
-    def __init__(self):
-        self.kept, self.count = [], 0
-
-    def add(self, line, message, column=""):
-        self.count += 1
-        if len(self.kept) < MAX_ERRORS:
-            self.kept.append(LineError(line, message, column))
-
-    def refuse(self):
-        self.kept.sort(key=lambda e: (e.line, e.column))
-        raise SurveyImportRefused(self.kept, self.count)
+def _refuse(message, line=0, column=""):
+    raise SurveyImportRefused([LineError(line, message, column)])
 
 
 def parse_day(text):
     """YYYY-MM-DD or M/D/YYYY; raise ValueError otherwise."""
-    if ISO_DATE.match(text):
+    if ISO_DATE.fullmatch(text):
         return datetime.date.fromisoformat(text)
-    match = US_DATE.match(text)
+    match = US_DATE.fullmatch(text)
     if match:
         month, day, year = map(int, match.groups())
         return datetime.date(year, month, day)
     raise ValueError(text)
 
 
-class _HashingReader(io.RawIOBase):
-    """Passes a binary stream through while computing its SHA-256 and reporting progress."""
+def _shown(value, limit=40):
+    """A value quoted in a message, shortened so that a runaway field cannot flood the report."""
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
-    def __init__(self, raw, progress=None):
-        self.raw, self.sha256, self.size, self.progress = raw, hashlib.sha256(), 0, progress
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+class _Source(io.RawIOBase):
+    """Passes a binary stream through once, computing its SHA-256, noticing bytes that cannot
+    be stored as text (not UTF-8, or NUL) and reporting progress. Only ``read(size)`` is asked
+    of the stream. Once ``bad_bytes`` is set, every row is searched for them."""
+
+    def __init__(self, stream, progress=None):
+        self.stream, self.progress = stream, progress
+        self.sha256, self.size, self.bad_bytes = hashlib.sha256(), 0, False
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
 
     def readable(self):
         return True
 
     def readinto(self, buffer):
-        data = self.raw.read(len(buffer))
-        self.sha256.update(data)
-        self.size += len(data)
-        if self.progress and data:
-            self.progress(self.size)
+        data = self.stream.read(len(buffer)) or b""
+        if data:
+            self.sha256.update(data)
+            self.size += len(data)
+            if self.progress:
+                self.progress(self.size)
+        if not self.bad_bytes:
+            try:
+                self._utf8.decode(data, final=not data)
+            except UnicodeDecodeError:
+                self.bad_bytes = True
+            else:
+                self.bad_bytes = b"\x00" in data
         buffer[: len(data)] = data
         return len(data)
 
 
-def _lines(stream, errors):
-    """Decode a binary stream line by line; a line with bytes that are not UTF-8 is reported
-    and replaced by an empty record, so the other lines are still checked."""
-    for number, raw in enumerate(stream, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            errors.add(number, f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; "
-                               "save the file as CSV UTF-8")  # fmt: skip
-            yield "\n" if raw.endswith(b"\n") else ""
-            continue
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        yield text
+def _is_blank(values):
+    return not any(v.strip() for v in values)
 
 
-def _records(stream, errors):
-    """Yield (line where the record starts, values) for every non-blank CSV record."""
-    reader = csv.reader(_lines(stream, errors))
+def _bad_byte(value):
+    """A message about the first byte of a value that cannot be stored as text, or None."""
+    match = BAD_BYTE.search(value)
+    if match is not None:
+        return (f"byte 0x{ord(match.group()) - 0xDC00:02x} is not UTF-8 text; "
+                "save the file as CSV UTF-8")  # fmt: skip
+    if "\x00" in value:
+        return "byte 0x00 (NUL) cannot be stored as text; save the file as CSV UTF-8"
+    return None
+
+
+@dataclass
+class _Header:
+    line: int
+    names: list
+    index: dict  # column name -> position, for the columns that are used
+    warnings: list
+
+
+def _read_header(reader):
     line = 1
-    try:
-        for values in reader:
-            if values and any(v.strip() for v in values):
-                yield line, values
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        errors.add(line, f"this is not valid CSV ({exc})")
-
-
-def _header(records, errors):
-    first = next(records, None)
-    if first is None:
-        raise SurveyImportRefused([LineError(0, "The file is empty.")])
-    line, names = first
-    header = [n.strip().lower() for n in names]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    for values in reader:
+        if not _is_blank(values):
+            break
+        line = reader.line_num + 1
+    else:
+        _refuse("The file is empty.")
+    if values[0].startswith(("\udcff\udcfe", "\udcfe\udcff")):  # a UTF-16 byte order mark
+        _refuse("the file is UTF-16 text; save it as CSV UTF-8 and try again", line)
+    errors = [LineError(line, message, str(position))
+              for position, name in enumerate(values, start=1)
+              if (message := _bad_byte(name))]  # fmt: skip
+    if errors:
+        raise SurveyImportRefused(errors)
+    names = [name.strip().lower() for name in values]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         plural = "s" if len(missing) > 1 else ""
-        raise SurveyImportRefused([LineError(line, (
-            f"missing column{plural} {', '.join(missing)}; the header must name "
-            f"{', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}"
-        ))])  # fmt: skip
-    repeated = sorted({n for n in header if n and header.count(n) > 1})
+        _refuse(f"missing column{plural} {', '.join(missing)}; the header must name "
+                f"{', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}",
+                line)  # fmt: skip
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
     if repeated:
-        raise SurveyImportRefused([LineError(line, f"column {name} appears more than once")
-                                   for name in repeated])  # fmt: skip
-    known = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-    index = {name: header.index(name) for name in known if name in header}
-    warnings = [f"column {name or position} is not used and was ignored"
-                for position, name in enumerate(header, start=1) if name not in index]  # fmt: skip
-    return len(header), index, warnings
+        raise SurveyImportRefused(
+            [LineError(line, f"column {name} appears more than once") for name in repeated]
+        )
+    index = {name: names.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+             if name in names}  # fmt: skip
+    warnings = [
+        f"column {name} is not used and was ignored" if name
+        else f"column {position} has no name and was ignored"
+        for position, name in enumerate(names, start=1)
+        if name not in index
+    ]  # fmt: skip
+    return _Header(line, names, index, warnings)
 
 
-def _staged_rows(records, width, index, errors, today):
-    """Check each record's format; yield the good ones as staging rows."""
-    i_practice, i_day, i_score = (index[c] for c in REQUIRED_COLUMNS)
-    i_id, i_comment = index.get("response_id"), index.get("comment")
-    for line, values in records:
-        if len(values) != width:
-            errors.add(line, f"expected {width} fields as in the header, found {len(values)}")
-            continue
-        ok = True
-        code = values[i_practice].strip()
-        if not code:
-            errors.add(line, "the practice code is missing", "practice")
-            ok = False
-        text = values[i_day].strip()
+class _Errors:
+    """The errors found so far: the first MAX_ERRORS by line and column, and how many in all."""
+
+    def __init__(self, header):
+        self.kept, self.count, self.header = [], 0, header
+
+    def column(self, position):
+        if position is None:
+            return ""
+        return self.header.names[position] or str(position + 1)
+
+    def add(self, line, problems):
+        """Add one line's problems, a list of (column position or None, message)."""
+        self.count += len(problems)
+        room = MAX_ERRORS - len(self.kept)
+        if room > 0:
+            problems.sort(key=lambda p: -1 if p[0] is None else p[0])
+            self.kept.extend(
+                LineError(line, message, self.column(position))
+                for position, message in problems[:room]
+            )
+
+    def merge(self, errors, count):
+        """Add errors found in SQL (the first MAX_ERRORS by line) and their total count."""
+        self.count += count
+        self.kept.extend(errors)
+        self.kept.sort(key=self._order)
+        del self.kept[MAX_ERRORS:]
+
+    def _order(self, error):
+        names, column = self.header.names, error.column
+        if column in names:
+            return error.line, names.index(column)
+        return error.line, int(column) - 1 if column.isdigit() else -1
+
+    def refuse(self):
+        self.kept.sort(key=self._order)
+        raise SurveyImportRefused(self.kept, self.count)
+
+
+class _Rows:
+    """Checks the data records and yields the rows to stage.
+
+    A good row is (line, practice id, ISO date, score, response id, comment). A bad row is
+    reported and, if it has a usable response id, staged as (line, None, None, None, response
+    id, None) so that a repeated id is reported on it too; any error refuses the whole file.
+    """
+
+    def __init__(self, reader, header, source, errors, practices, today):
+        self.reader, self.header, self.source, self.errors = reader, header, source, errors
+        self.practices, self.today = practices, today.isoformat()
+        self.days = {}  # date as written -> ISO date, for good dates (they repeat a lot)
+        self.good = self.without_id = 0
+
+    def __iter__(self):
+        """The fast path: every lookup hits, nothing to report. Anything else goes to _check."""
+        reader, errors, index = self.reader, self.errors, self.header.index
+        width = len(self.header.names)
+        i_code, i_day, i_score = (index[c] for c in REQUIRED_COLUMNS)
+        i_id, i_comment = index.get("response_id"), index.get("comment")
+        practices, days, source = self.practices, self.days, self.source
+        next_line = reader.line_num + 1
+        while True:
+            try:
+                for values in reader:
+                    line, next_line = next_line, reader.line_num + 1
+                    if len(values) != width:
+                        if not _is_blank(values):
+                            errors.add(line, [(None, _width_message(values, width))])
+                        continue
+                    practice_id = practices.get(values[i_code].strip())
+                    day = days.get(values[i_day])
+                    score = SCORES.get(values[i_score])
+                    response_id = None
+                    if i_id is not None:
+                        response_id = values[i_id].strip() or None
+                    if (practice_id is None or day is None or score is None or source.bad_bytes
+                            or (response_id and len(response_id) > RESPONSE_ID_MAX)):  # fmt: skip
+                        row = self._check(line, values, response_id)
+                        if row is None:
+                            continue
+                        practice_id, day, score, response_id = row
+                    if practice_id is None:
+                        if response_id:
+                            yield line, None, None, None, response_id, None
+                        continue
+                    comment = None
+                    if i_comment is not None:
+                        comment = values[i_comment].strip() or None
+                        if comment and "\r" in comment:
+                            comment = comment.replace("\r\n", "\n")
+                    self.good += 1
+                    if response_id is None:
+                        self.without_id += 1
+                    yield line, practice_id, day, score, response_id, comment
+                return
+            except csv.Error as exc:
+                # The reader goes on with the next record: report every line that is wrong.
+                errors.add(next_line, [(None, _csv_message(exc))])
+                next_line = reader.line_num + 1
+
+    def _check(self, line, values, response_id):
+        """Check one row thoroughly. Return None for a blank row; otherwise report its problems
+        and return (practice id, ISO date, score, response id): the practice id is None when
+        the row has a problem, the response id None when it cannot be used."""
+        index = self.header.index
+        problems = []
+        bad = set()
+        if self.source.bad_bytes:
+            for position, value in enumerate(values):
+                message = _bad_byte(value)
+                if message:
+                    problems.append((position, message))
+                    bad.add(position)
+
+        position = index["practice"]
+        code = values[position].strip()
+        practice_id = self.practices.get(code)
+        if position in bad:
+            pass
+        elif not code:
+            if _is_blank(values):
+                return None
+            problems.append((position, "the practice code is missing"))
+        elif practice_id is None:
+            problems.append((position, f"unknown practice code '{_shown(code)}'"))
+
+        position = index["responded_on"]
+        text = values[position].strip()
         day = None
-        if not text:
-            errors.add(line, "the date is missing", "responded_on")
-            ok = False
+        if position in bad:
+            pass
+        elif not text:
+            problems.append((position, "the date is missing"))
         else:
             try:
-                day = parse_day(text)
+                day = parse_day(text).isoformat()
             except ValueError:
-                errors.add(line, f"'{text}' is not a date (use YYYY-MM-DD or M/D/YYYY)",
-                           "responded_on")  # fmt: skip
-                ok = False
+                problems.append((position, f"'{_shown(text)}' is not a date ({DATE_FORMATS_HELP})"))
             else:
-                if day > today:
-                    errors.add(line, f"{day.isoformat()} is in the future", "responded_on")
-                    ok = False
-        text = values[i_score].strip()
+                if day > self.today:
+                    problems.append((position, f"{day} is in the future"))
+                    day = None
+                elif len(self.days) < DAY_CACHE_MAX:
+                    self.days[values[position]] = day
+
+        position = index["score"]
+        text = values[position].strip()
         score = None
-        if not text:
-            errors.add(line, "the score is missing", "score")
-            ok = False
-        elif not INTEGER.match(text):
-            errors.add(line, f"'{text}' is not a whole number from 0 to 10", "score")
-            ok = False
+        if position in bad:
+            pass
+        elif not text:
+            problems.append((position, "the score is missing"))
+        elif not INTEGER.fullmatch(text):
+            problems.append((position, f"'{_shown(text)}' is not a whole number from 0 to 10"))
+        elif len(text) > 3 or not 0 <= int(text) <= 10:
+            problems.append((position, f"{_shown(text)} is outside the scale 0 to 10"))
         else:
             score = int(text)
-            if not 0 <= score <= 10:
-                errors.add(line, f"{score} is outside the scale 0 to 10", "score")
-                ok = False
-        response_id = (values[i_id].strip() or None) if i_id is not None else None
-        if response_id and len(response_id) > RESPONSE_ID_MAX:
-            errors.add(line, f"longer than {RESPONSE_ID_MAX} characters", "response_id")
-            ok = False
-        comment = values[i_comment].strip() if i_comment is not None else ""
-        if ok:
-            yield (line, code, day, score, response_id, comment)
+
+        position = index.get("response_id")
+        if position in bad:
+            response_id = None
+        elif response_id and len(response_id) > RESPONSE_ID_MAX:
+            problems.append((position, f"the response id is {len(response_id)} characters "
+                                       f"long; the limit is {RESPONSE_ID_MAX}"))  # fmt: skip
+            response_id = None
+
+        if problems:
+            self.errors.add(line, problems)
+            practice_id = None
+        return practice_id, day, score, response_id
+
+
+def _csv_message(exc):
+    if str(exc) == "unexpected end of data":
+        return "a double quote on this line is not closed before the end of the file"
+    if str(exc).startswith("field larger than field limit"):
+        return (f"a value is longer than {csv.field_size_limit()} characters "
+                "(is a double quote on this line not closed?)")  # fmt: skip
+    return f"this is not valid CSV ({exc})"
+
+
+def _width_message(values, width):
+    if any("\n" in v for v in values):
+        hint = " (a double quote on this line is not closed)"
+    elif len(values) > width:
+        hint = " (a value that contains a comma must be in double quotes)"
+    else:
+        hint = ""
+    return f"expected {width} fields as in the header, found {len(values)}{hint}"
+
+
+# --- Staging and SQL -----------------------------------------------------------------------
+
+_STAGED = "line, practice_id, responded_on, score, response_id, comment"
 
 
 def _create_staging(cursor):
-    cursor.execute(f"DROP TABLE IF EXISTS {STAGING}", [])
+    temp = "pg_temp" if connection.vendor == "postgresql" else "temp"
+    cursor.execute(f"DROP TABLE IF EXISTS {temp}.{STAGING}", [])
     cursor.execute(f"""
         CREATE TEMP TABLE {STAGING} (
-            line integer NOT NULL, practice_code varchar(64) NOT NULL,
-            responded_on date NOT NULL, score smallint NOT NULL,
-            response_id varchar({RESPONSE_ID_MAX}), comment text NOT NULL
+            line integer NOT NULL, practice_id bigint, responded_on date, score smallint,
+            response_id varchar({RESPONSE_ID_MAX}), comment text
         )
     """, [])  # fmt: skip
 
 
 def _load_staging(cursor, rows):
-    """COPY on PostgreSQL, batched inserts on SQLite. Returns the number of rows staged."""
-    columns = "line, practice_code, responded_on, score, response_id, comment"
-    count = 0
+    """COPY on PostgreSQL, batched inserts on SQLite."""
     if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {STAGING} ({_STAGED}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-                count += 1
-        return count
-    sql = f"INSERT INTO {STAGING} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"
+        # Temporary tables are never analyzed automatically; the planner needs the counts.
+        cursor.execute(f"ANALYZE {STAGING}", [])
+        return
+    sql = f"INSERT INTO {STAGING} ({_STAGED}) VALUES (%s, %s, %s, %s, %s, %s)"
     batch = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
             cursor.executemany(sql, batch)
-            count += len(batch)
-            batch = []
+            batch.clear()
     if batch:
         cursor.executemany(sql, batch)
-        count += len(batch)
-    return count
 
 
-def _check_in_sql(cursor, errors):
+def _check_repeated_ids(cursor, errors):
+    """Report every line whose response id appears on an earlier line of the file."""
     cursor.execute(f"""
-        SELECT s.line, s.practice_code FROM {STAGING} s
-        LEFT JOIN partners_practice p ON p.code = s.practice_code
-        WHERE p.id IS NULL ORDER BY s.line LIMIT {MAX_ERRORS + 1}
+        SELECT 1 FROM {STAGING} WHERE response_id IS NOT NULL
+        GROUP BY response_id HAVING COUNT(*) > 1 LIMIT 1
     """, [])  # fmt: skip
-    unknown = cursor.fetchall()
-    if unknown:
-        cursor.execute(f"""
-            SELECT COUNT(*) FROM {STAGING} s
-            LEFT JOIN partners_practice p ON p.code = s.practice_code WHERE p.id IS NULL
-        """, [])  # fmt: skip
-        total = cursor.fetchone()[0]
-        for line, code in unknown[:MAX_ERRORS]:
-            errors.add(line, f"unknown practice code '{code}'", "practice")
-        errors.count += total - len(unknown[:MAX_ERRORS])
+    if cursor.fetchone() is None:
+        return
     cursor.execute(f"""
-        SELECT line, response_id, first_line FROM (
+        SELECT line, response_id, first_line, COUNT(*) OVER () FROM (
             SELECT line, response_id, MIN(line) OVER (PARTITION BY response_id) AS first_line
             FROM {STAGING} WHERE response_id IS NOT NULL
-        ) x WHERE line > first_line ORDER BY line
+        ) x WHERE line > first_line ORDER BY line LIMIT {MAX_ERRORS}
     """, [])  # fmt: skip
-    for line, response_id, first_line in cursor.fetchall():
-        errors.add(line, f"'{response_id}' already appears on line {first_line}", "response_id")
+    rows = cursor.fetchall()
+    errors.merge([
+        LineError(line, f"response id '{_shown(response_id)}' already appears on line {first}",
+                  "response_id")
+        for line, response_id, first, _total in rows
+    ], rows[0][3])  # fmt: skip
+
+
+def _refuse_repeated_file(cursor, checksum):
+    """A file with rows without a response id cannot be imported twice: refuse it by checksum."""
+    if connection.vendor == "postgresql":
+        # Two imports of the same file at once: the second waits and then sees the first.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(checksum[:15], 16)])
+    earlier = (SurveyImport.objects.filter(checksum=checksum)
+               .select_related("imported_by").order_by("pk").first())  # fmt: skip
+    if earlier:
+        who = f" by {earlier.imported_by}" if earlier.imported_by else ""
+        when = timezone.localtime(earlier.imported_at).strftime("%Y-%m-%d %H:%M")
+        _refuse(f"This file was already imported as import #{earlier.pk} ({earlier.file_name}, "
+                f"{when}{who}). Undo that import first to import it again.")  # fmt: skip
 
 
 def _skip_already_imported(cursor, source):
-    """Drop rows whose response id was imported from this source before; return how many."""
+    """Drop the rows whose response id was imported from this source before; return how many."""
     cursor.execute(f"""
         DELETE FROM {STAGING} WHERE response_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM partners_surveyresponse r
@@ -302,103 +482,115 @@ def _skip_already_imported(cursor, source):
 
 def _describe(cursor, report):
     cursor.execute(f"""
-        SELECT COUNT(DISTINCT practice_code), MIN(responded_on), MAX(responded_on),
+        SELECT COUNT(DISTINCT practice_id), MIN(responded_on), MAX(responded_on),
                SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END),
                SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END),
                SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)
         FROM {STAGING}
     """, [])  # fmt: skip
-    practices, first, last, p, pa, d = cursor.fetchone()
+    practices, first, last, promoters, passives, detractors = cursor.fetchone()
     report.practices = practices or 0
-    report.first_day = _as_date(first)
-    report.last_day = _as_date(last)
-    report.promoters, report.passives, report.detractors = p or 0, pa or 0, d or 0
+    report.first_day, report.last_day = _as_date(first), _as_date(last)
+    report.promoters, report.passives = promoters or 0, passives or 0
+    report.detractors = detractors or 0
 
 
 def _as_date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _refuse_repeated_file(report, has_ids):
-    if has_ids:
-        return  # repeated ids are skipped row by row instead
-    earlier = SurveyImport.objects.filter(checksum=report.checksum).select_related(
-        "imported_by"
-    ).first()
-    if earlier:
-        who = f" by {earlier.imported_by}" if earlier.imported_by else ""
-        when = timezone.localtime(earlier.imported_at).strftime("%Y-%m-%d %H:%M")
-        raise SurveyImportRefused([LineError(0, (
-            f"This file was already imported as import #{earlier.pk} ({earlier.file_name}, "
-            f"{when}{who}). Undo that import first to import it again."
-        ))])  # fmt: skip
+def _insert(cursor, survey_import, source):
+    cursor.execute(f"""
+        INSERT INTO partners_surveyresponse
+            (practice_id, responded_on, score, source, response_id, survey_import_id, line)
+        SELECT practice_id, responded_on, score, %s, response_id, %s, line FROM {STAGING}
+    """, [source, survey_import.pk])  # fmt: skip
+    # CROSS JOIN: SQLite then loops over the staged comments and looks each response up by
+    # (import, line), instead of scanning the staging table for every response.
+    cursor.execute(f"""
+        INSERT INTO partners_surveycomment (response_id, text)
+        SELECT r.id, s.comment FROM {STAGING} s CROSS JOIN partners_surveyresponse r
+        WHERE s.comment IS NOT NULL AND r.survey_import_id = %s AND r.line = s.line
+    """, [survey_import.pk])  # fmt: skip
+    cursor.execute(f"DROP TABLE {STAGING}", [])
+
+
+# --- The service ---------------------------------------------------------------------------
 
 
 def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, progress=None):
     """Import a survey CSV from a binary ``stream``; return a SurveyImportReport.
 
-    Raises SurveyImportRefused (nothing written) when the file has any error. With
-    ``dry_run`` everything is checked and described, then rolled back: the preview.
-    ``progress``, if given, is called with the number of bytes read so far (about once
-    per megabyte).
+    ``stream`` is read once, in chunks, with ``read(size)`` only. Raises SurveyImportRefused
+    (nothing written) when the file has any error. With ``dry_run`` everything is checked and
+    described, then rolled back: the preview. ``progress``, if given, is called with the
+    number of bytes read so far (once per megabyte).
     """
     source = (source or "").strip()
     if len(source) > SOURCE_MAX:
-        raise SurveyImportRefused([LineError(0, f"The source name is longer than {SOURCE_MAX}.")])
-    hashing = _HashingReader(stream, progress)
-    buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
-    errors = _Errors()
-    report = SurveyImportReport(file_name=file_name, source=source)
-    records = _records(buffered, errors)
-    width, index, report.warnings = _header(records, errors)
-    today = timezone.localdate()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+        _refuse(f"The source name is longer than {SOURCE_MAX} characters.")
+    raw = _Source(stream, progress)
+    text = io.TextIOWrapper(io.BufferedReader(raw, READ_SIZE), encoding="utf-8-sig",
+                            errors="surrogateescape", newline="")  # fmt: skip
+    reader = csv.reader(text, strict=True)
+    try:
+        header = _read_header(reader)
+    except csv.Error as exc:
+        _refuse(_csv_message(exc), reader.line_num or 1)
+    report = SurveyImportReport(file_name=file_name, source=source, warnings=header.warnings)
+    errors = _Errors(header)
+    has_ids = "response_id" in header.index
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            practices = dict(Practice.objects.order_by().values_list("code", "pk"))
+            rows = _Rows(reader, header, raw, errors, practices, timezone.localdate())
             _create_staging(cursor)
-            report.rows = _load_staging(
-                cursor, _staged_rows(records, width, index, errors, today)
-            )
-            report.checksum = hashing.sha256.hexdigest()
-            _check_in_sql(cursor, errors)
+            _load_staging(cursor, rows)
+            report.checksum = raw.sha256.hexdigest()
+            if has_ids:
+                _check_repeated_ids(cursor, errors)
             if errors.count:
                 errors.refuse()
-            if report.rows == 0:
-                raise SurveyImportRefused([LineError(0, "The file has a header but no rows.")])
-            has_ids = "response_id" in index
-            _refuse_repeated_file(report, has_ids)
+            if rows.good == 0:
+                _refuse("The file has a header but no rows.")
+            if rows.without_id:
+                _refuse_repeated_file(cursor, report.checksum)
+            report.rows = rows.good
             report.skipped = _skip_already_imported(cursor, source) if has_ids else 0
-            _describe(cursor, report)
             report.imported = report.rows - report.skipped
+            _describe(cursor, report)
             if dry_run:
                 transaction.set_rollback(True)
                 return report
             survey_import = SurveyImport.objects.create(
-                source=source, file_name=file_name[:255], checksum=report.checksum,
-                imported_by=user if user and user.is_authenticated else None,
+                source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
+                imported_by=user if user is not None and user.is_authenticated else None,
                 rows=report.imported, skipped=report.skipped, has_response_ids=has_ids,
             )  # fmt: skip
             report.survey_import_id = survey_import.pk
-            cursor.execute(f"""
-                INSERT INTO partners_surveyresponse
-                    (practice_id, responded_on, score, source, response_id, survey_import_id, line)
-                SELECT p.id, s.responded_on, s.score, %s, s.response_id, %s, s.line
-                FROM {STAGING} s JOIN partners_practice p ON p.code = s.practice_code
-            """, [source, survey_import.pk])  # fmt: skip
-            cursor.execute(f"""
-                INSERT INTO partners_surveycomment (response_id, text)
-                SELECT r.id, s.comment FROM {STAGING} s
-                JOIN partners_surveyresponse r ON r.survey_import_id = %s AND r.line = s.line
-                WHERE s.comment <> ''
-            """, [survey_import.pk])  # fmt: skip
-            cursor.execute(f"DROP TABLE {STAGING}", [])
+            _insert(cursor, survey_import, source)
             rollups_add_import(survey_import_id=survey_import.pk)
+    except IntegrityError as exc:
+        # Practices or responses changed while the file was read (another import, a deletion).
+        raise SurveyImportRefused([LineError(0, (
+            "The database refused the import because the stored practices or responses "
+            "changed while it ran; nothing was imported. Try again."
+        ))]) from exc  # fmt: skip
     return report
 
 
-def survey_import_undo(*, survey_import_id):
-    """Delete an import's responses (and comments) and the import record; rollups follow.
+@dataclass
+class UndoneImport:
+    survey_import_id: int
+    file_name: str
+    responses: int
+    comments: int
 
-    Returns the number of responses deleted.
+
+def survey_import_undo(*, survey_import_id):
+    """Delete an import's responses and comments and its record; the rollups follow.
+
+    Raises SurveyImport.DoesNotExist when there is no such import.
     """
     with transaction.atomic():
         survey_import = SurveyImport.objects.select_for_update().get(pk=survey_import_id)
@@ -408,11 +600,11 @@ def survey_import_undo(*, survey_import_id):
                 DELETE FROM partners_surveycomment WHERE response_id IN (
                     SELECT id FROM partners_surveyresponse WHERE survey_import_id = %s)
             """, [survey_import.pk])  # fmt: skip
+            comments = max(cursor.rowcount, 0)
             cursor.execute(
                 "DELETE FROM partners_surveyresponse WHERE survey_import_id = %s",
                 [survey_import.pk],
             )
-            deleted = cursor.rowcount
+            responses = max(cursor.rowcount, 0)
         survey_import.delete()
-    return deleted
-
+    return UndoneImport(survey_import_id, survey_import.file_name, responses, comments)

@@ -4,13 +4,16 @@ Exit status: 0 imported (or checked, with --dry-run), 1 the file was refused and
 was written (the errors are on standard error), 2 usage error.
 """
 
+import os
 import sys
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.survey_import import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    SOURCE_MAX,
     SurveyImportRefused,
     surveys_import,
 )
@@ -36,7 +39,8 @@ class Command(BaseCommand):
     help = (
         f"Import survey responses from a CSV file with the columns {', '.join(REQUIRED_COLUMNS)} "
         f"and optionally {', '.join(OPTIONAL_COLUMNS)} (names in any order and case). "
-        "The file is checked as a whole: any error refuses it and nothing is imported."
+        "The file is checked as a whole: any error refuses it and nothing is imported. "
+        "Exit status: 0 imported, 1 refused, 2 usage error."
     )
 
     def add_arguments(self, parser):
@@ -45,8 +49,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", default="", help="The survey vendor or export the file comes from."
         )
+        parser.add_argument("--user", default="", help="The username recorded as importer.")
 
-    def handle(self, *args, file, dry_run, source, **options):
+    def handle(self, *args, file, dry_run, source, user, **options):
+        if len(source.strip()) > SOURCE_MAX:
+            raise CommandError(f"--source is longer than {SOURCE_MAX} characters.", returncode=2)
+        importer = None
+        if user:
+            try:
+                importer = get_user_model()._default_manager.get_by_natural_key(user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"There is no user {user}.", returncode=2) from None
         try:
             stream = open(file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
@@ -54,14 +67,16 @@ class Command(BaseCommand):
         try:
             with stream:
                 report = surveys_import(
-                    stream=stream, file_name=file.rsplit("/", 1)[-1], source=source,
-                    dry_run=dry_run,
+                    stream=stream, file_name=os.path.basename(file), source=source,
+                    user=importer, dry_run=dry_run,
                 )  # fmt: skip
         except SurveyImportRefused as exc:
             self.stderr.write(f"Refused {file}: nothing was imported.")
             for line in exc.report_lines():
                 self.stderr.write(line)
             sys.exit(1)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         for line in describe(report):
@@ -70,6 +85,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Dry run: {report.imported} responses would be imported"
                 + (f", {report.skipped} skipped as already imported." if report.skipped else ".")
+                + " Nothing was written."
             )
             return
         self.stdout.write(self.style.SUCCESS(

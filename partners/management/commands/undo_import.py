@@ -1,3 +1,8 @@
+"""Undo a survey import as a whole.
+
+Exit status: 0 undone, 2 usage error (including an import id that does not exist).
+"""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.models import SurveyImport
@@ -8,14 +13,14 @@ class Command(BaseCommand):
     help = "Undo a survey import as a whole: delete its responses and comments and its record."
 
     def add_arguments(self, parser):
-        parser.add_argument("import_id", type=int)
+        parser.add_argument("import_id", type=int, help="The number of the import (import #ID).")
 
     def handle(self, *args, import_id, **options):
         try:
-            survey_import = SurveyImport.objects.get(pk=import_id)
+            undone = survey_import_undo(survey_import_id=import_id)
         except SurveyImport.DoesNotExist:
             raise CommandError(f"There is no survey import #{import_id}.", returncode=2) from None
-        deleted = survey_import_undo(survey_import_id=import_id)
         self.stdout.write(self.style.SUCCESS(
-            f"Undid import #{import_id} ({survey_import.file_name}): {deleted} responses deleted."
+            f"Undid import #{import_id} ({undone.file_name}): {undone.responses} responses and "
+            f"{undone.comments} comments deleted."
         ))  # fmt: skip
