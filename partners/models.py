@@ -361,7 +361,12 @@ SCORE_MESSAGE = "A score is a whole number from 0 to 10."
 class SurveyResponse(models.Model):
     """One patient's answer, 0 to 10. The comment, if any, lives in SurveyComment."""
 
-    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="responses")
+    practice = models.ForeignKey(
+        Practice,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        db_index=False,  # covered by the (practice, responded_on, score) index
+    )
     responded_on = models.DateField()
     score = models.PositiveSmallIntegerField(validators=[
         MinValueValidator(0, SCORE_MESSAGE), MaxValueValidator(10, SCORE_MESSAGE)

@@ -68,26 +68,26 @@ def _apply_delta(cursor, sign):
                 detractors = {MSO_TABLE}.detractors + excluded.detractors
         """, [])  # fmt: skip
         return
-    # Subtracting only ever removes counts that were added, so every row exists.
+    # Subtracting only ever removes counts that were added, so every row exists. Rows with
+    # and without an MSO are matched apart, so that each join can use its unique index.
+    for match in ("t.mso_id = d.mso_id", "t.mso_id IS NULL AND d.mso_id IS NULL"):
+        cursor.execute(f"""
+            UPDATE {PRACTICE_TABLE} AS t SET
+                promoters = t.promoters - d.promoters,
+                passives = t.passives - d.passives,
+                detractors = t.detractors - d.detractors
+            FROM {DELTA} d
+            WHERE t.practice_id = d.practice_id AND t.month = d.month AND {match}
+        """, [])  # fmt: skip
     cursor.execute(f"""
-        UPDATE {PRACTICE_TABLE} SET
-            promoters = {PRACTICE_TABLE}.promoters - d.promoters,
-            passives = {PRACTICE_TABLE}.passives - d.passives,
-            detractors = {PRACTICE_TABLE}.detractors - d.detractors
-        FROM {DELTA} d
-        WHERE {PRACTICE_TABLE}.practice_id = d.practice_id
-          AND {PRACTICE_TABLE}.month = d.month
-          AND COALESCE({PRACTICE_TABLE}.mso_id, 0) = COALESCE(d.mso_id, 0)
-    """, [])  # fmt: skip
-    cursor.execute(f"""
-        UPDATE {MSO_TABLE} SET
-            promoters = {MSO_TABLE}.promoters - d.promoters,
-            passives = {MSO_TABLE}.passives - d.passives,
-            detractors = {MSO_TABLE}.detractors - d.detractors
+        UPDATE {MSO_TABLE} AS t SET
+            promoters = t.promoters - d.promoters,
+            passives = t.passives - d.passives,
+            detractors = t.detractors - d.detractors
         FROM (SELECT mso_id, month, SUM(promoters) AS promoters, SUM(passives) AS passives,
                      SUM(detractors) AS detractors
               FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month) d
-        WHERE {MSO_TABLE}.mso_id = d.mso_id AND {MSO_TABLE}.month = d.month
+        WHERE t.mso_id = d.mso_id AND t.month = d.month
     """, [])  # fmt: skip
     for table in (PRACTICE_TABLE, MSO_TABLE):
         cursor.execute(
@@ -99,6 +99,8 @@ def _with_delta(delta_sql, params, sign):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {DELTA}", [])
         cursor.execute(f"CREATE TEMP TABLE {DELTA} AS {delta_sql}", params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {DELTA}", [])  # temp tables have no statistics otherwise
         _apply_delta(cursor, sign)
         cursor.execute(f"DROP TABLE {DELTA}", [])
 
