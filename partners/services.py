@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.move import file_move_safe
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -678,18 +678,13 @@ class JobProgress:
     """Records a job's progress as the share of ``total`` bytes read.
 
     Writes at most every 2 points or every half second, so a gigabyte file costs a few dozen
-    small updates. Stops at 99: the checks that follow the reading take time too.
-
-    The survey import reads its file inside its transaction, where a write to the job's row
-    would show only when the import ends (and a preview's would be rolled back). So, inside a
-    transaction, PostgreSQL gets the write through a connection of its own; SQLite allows one
-    writer at a time, so there the percentage waits for the end.
+    small updates. Stops at 99: the checks that follow the reading take time too. The survey
+    import reads its file before its transaction begins, so each write is seen at once.
     """
 
     def __init__(self, job_id, *, total, clock=time.monotonic):
         self.job_id, self.total, self.clock = job_id, max(total, 1), clock
         self.percent, self.written_at = 0, clock()
-        self._own_connection = None
 
     def __call__(self, done):
         percent = min(99, done * 100 // self.total)
@@ -699,24 +694,7 @@ class JobProgress:
         if percent - self.percent < 2 and now - self.written_at < 0.5:
             return
         self.percent, self.written_at = percent, now
-        self._write(percent)
-
-    def _write(self, percent):
-        if not connection.in_atomic_block:
-            Job.objects.filter(pk=self.job_id).update(progress=percent)
-        elif connection.vendor == "postgresql":
-            if self._own_connection is None:
-                self._own_connection = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self._own_connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {Job._meta.db_table} SET progress = %s WHERE id = %s",
-                    [percent, self.job_id],
-                )
-
-    def close(self):
-        if self._own_connection is not None:
-            self._own_connection.close()
-            self._own_connection = None
+        Job.objects.filter(pk=self.job_id).update(progress=percent)
 
 
 def survey_report_as_json(report):
@@ -756,7 +734,6 @@ def _run_survey_file(job, *, dry_run):
             )  # fmt: skip
         keep = dry_run  # a file that passed its check waits for the confirmation
     finally:
-        progress.close()
         if not keep:
             # Imported (confirming twice cannot import twice) or refused (it must be
             # uploaded again): either way the patients' comments leave the disk now.

@@ -26,6 +26,7 @@ from django.utils import timezone
 from .models import Practice, SurveyImport, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
 from .services import DATE_FORMATS_HELP, ImportRefused, LineError
+from .signals import evidence_changed
 
 REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
@@ -512,7 +513,6 @@ def _insert(cursor, survey_import, source):
         SELECT r.id, s.comment FROM {STAGING} s CROSS JOIN partners_surveyresponse r
         WHERE s.comment IS NOT NULL AND r.survey_import_id = %s AND r.line = s.line
     """, [survey_import.pk])  # fmt: skip
-    cursor.execute(f"DROP TABLE {STAGING}", [])
 
 
 # --- The service ---------------------------------------------------------------------------
@@ -541,35 +541,20 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
     errors = _Errors(header)
     has_ids = "response_id" in header.index
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             practices = dict(Practice.objects.order_by().values_list("code", "pk"))
             rows = _Rows(reader, header, raw, errors, practices, timezone.localdate())
+            # The staging table is temporary and loaded before the transaction begins, so the
+            # progress a job writes meanwhile is seen at once (SQLite has a single writer).
             _create_staging(cursor)
-            _load_staging(cursor, rows)
-            report.checksum = raw.sha256.hexdigest()
-            if has_ids:
-                _check_repeated_ids(cursor, errors)
-            if errors.count:
-                errors.refuse()
-            if rows.good == 0:
-                _refuse("The file has a header but no rows.")
-            if rows.without_id:
-                _refuse_repeated_file(cursor, report.checksum)
-            report.rows = rows.good
-            report.skipped = _skip_already_imported(cursor, source) if has_ids else 0
-            report.imported = report.rows - report.skipped
-            _describe(cursor, report)
-            if dry_run:
-                transaction.set_rollback(True)
-                return report
-            survey_import = SurveyImport.objects.create(
-                source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
-                imported_by=user if user is not None and user.is_authenticated else None,
-                rows=report.imported, skipped=report.skipped, has_response_ids=has_ids,
-            )  # fmt: skip
-            report.survey_import_id = survey_import.pk
-            _insert(cursor, survey_import, source)
-            rollups_add_import(survey_import_id=survey_import.pk)
+            try:
+                _load_staging(cursor, rows)
+                report.checksum = raw.sha256.hexdigest()
+                with transaction.atomic():
+                    _check_and_insert(cursor, report, rows, errors, has_ids, source, user,
+                                      file_name, dry_run)  # fmt: skip
+            finally:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING}", [])
     except IntegrityError as exc:
         # Practices or responses changed while the file was read (another import, a deletion).
         raise SurveyImportRefused([LineError(0, (
@@ -577,6 +562,46 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
             "changed while it ran; nothing was imported. Try again."
         ))]) from exc  # fmt: skip
     return report
+
+
+def _check_and_insert(cursor, report, rows, errors, has_ids, source, user, file_name, dry_run):
+    """The checks that need the whole file, then the insert: inside the transaction."""
+    if has_ids:
+        _check_repeated_ids(cursor, errors)
+    if errors.count:
+        errors.refuse()
+    if rows.good == 0:
+        _refuse("The file has a header but no rows.")
+    if rows.without_id:
+        _refuse_repeated_file(cursor, report.checksum)
+    report.rows = rows.good
+    report.skipped = _skip_already_imported(cursor, source) if has_ids else 0
+    report.imported = report.rows - report.skipped
+    _describe(cursor, report)
+    if dry_run:
+        transaction.set_rollback(True)
+        return
+    survey_import = SurveyImport.objects.create(
+        source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
+        imported_by=user if user is not None and user.is_authenticated else None,
+        rows=report.imported, skipped=report.skipped, has_response_ids=has_ids,
+    )  # fmt: skip
+    report.survey_import_id = survey_import.pk
+    _insert(cursor, survey_import, source)
+    _lock_practices(cursor, survey_import.pk)
+    rollups_add_import(survey_import_id=survey_import.pk)
+    evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import.pk)
+
+
+def _lock_practices(cursor, survey_import_id):
+    """Hold the import's practices until commit, so that a concurrent change of their
+    affiliations (which rebuilds their rollups) waits for this import's rows to be counted."""
+    if connection.vendor == "postgresql":
+        cursor.execute("""
+            SELECT id FROM partners_practice WHERE id IN (
+                SELECT practice_id FROM partners_surveyresponse WHERE survey_import_id = %s)
+            ORDER BY id FOR SHARE
+        """, [survey_import_id])  # fmt: skip
 
 
 @dataclass
@@ -594,6 +619,8 @@ def survey_import_undo(*, survey_import_id):
     """
     with transaction.atomic():
         survey_import = SurveyImport.objects.select_for_update().get(pk=survey_import_id)
+        with connection.cursor() as cursor:
+            _lock_practices(cursor, survey_import.pk)
         rollups_remove_import(survey_import_id=survey_import.pk)
         with connection.cursor() as cursor:
             cursor.execute("""
@@ -607,4 +634,5 @@ def survey_import_undo(*, survey_import_id):
             )
             responses = max(cursor.rowcount, 0)
         survey_import.delete()
+        evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import_id)
     return UndoneImport(survey_import_id, survey_import.file_name, responses, comments)

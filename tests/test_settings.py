@@ -30,7 +30,7 @@ def test_embedded_defaults_without_environment(tmp_path):
     conf = json.loads(result.stdout)
     assert conf["engine"] == "django.db.backends.sqlite3"
     assert conf["name"] == str(tmp_path / "db.sqlite3")
-    assert conf["broker"] == "filesystem://"
+    assert conf["broker"] == "filesystem://localhost//"
     assert (tmp_path / "broker" / "queue").is_dir()
 
 
