@@ -17,6 +17,7 @@ import csv
 import datetime
 import hashlib
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
 MAX_ERRORS = 1000
 BATCH = 5000  # rows per INSERT on SQLite
+COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
 READ_SIZE = 1 << 20
 STAGING = "survey_staging"
 RESPONSE_ID_MAX = SurveyResponse._meta.get_field("response_id").max_length
@@ -115,12 +117,12 @@ def _shown(value, limit=40):
 
 
 class _Source(io.RawIOBase):
-    """Passes a binary stream through once, computing its SHA-256, noticing bytes that cannot
-    be stored as text (not UTF-8, or NUL) and reporting progress. Only ``read(size)`` is asked
-    of the stream. Once ``bad_bytes`` is set, every row is searched for them."""
+    """Passes a binary stream through once, computing its SHA-256, counting the bytes read and
+    noticing bytes that cannot be stored as text (not UTF-8, or NUL). Only ``read(size)`` is
+    asked of the stream. Once ``bad_bytes`` is set, every row is searched for them."""
 
-    def __init__(self, stream, progress=None):
-        self.stream, self.progress = stream, progress
+    def __init__(self, stream):
+        self.stream = stream
         self.sha256, self.size, self.bad_bytes = hashlib.sha256(), 0, False
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
 
@@ -132,8 +134,6 @@ class _Source(io.RawIOBase):
         if data:
             self.sha256.update(data)
             self.size += len(data)
-            if self.progress:
-                self.progress(self.size)
         if not self.bad_bytes:
             try:
                 self._utf8.decode(data, final=not data)
@@ -415,24 +415,27 @@ def _create_staging(cursor):
     """, [])  # fmt: skip
 
 
-def _load_staging(cursor, rows):
-    """COPY on PostgreSQL, batched inserts on SQLite."""
+def _load_staging(cursor, rows, after_batch):
+    """COPY on PostgreSQL, batched inserts on SQLite; ``after_batch()`` runs between batches,
+    when the connection is free again (a query during a COPY would wait for it for ever)."""
+    rows = iter(rows)
     if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {STAGING} ({_STAGED}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        while True:
+            with cursor.cursor.copy(f"COPY {STAGING} ({_STAGED}) FROM STDIN") as copy:
+                copied = 0
+                for row in itertools.islice(rows, COPY_BATCH):
+                    copy.write_row(row)
+                    copied += 1
+            after_batch()
+            if copied < COPY_BATCH:
+                break
         # Temporary tables are never analyzed automatically; the planner needs the counts.
         cursor.execute(f"ANALYZE {STAGING}", [])
         return
     sql = f"INSERT INTO {STAGING} ({_STAGED}) VALUES (%s, %s, %s, %s, %s, %s)"
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            cursor.executemany(sql, batch)
-            batch.clear()
-    if batch:
+    while batch := list(itertools.islice(rows, BATCH)):
         cursor.executemany(sql, batch)
+        after_batch()
 
 
 def _check_repeated_ids(cursor, errors):
@@ -524,12 +527,12 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
     ``stream`` is read once, in chunks, with ``read(size)`` only. Raises SurveyImportRefused
     (nothing written) when the file has any error. With ``dry_run`` everything is checked and
     described, then rolled back: the preview. ``progress``, if given, is called with the
-    number of bytes read so far (once per megabyte).
+    number of bytes read so far, after each batch of rows staged.
     """
     source = (source or "").strip()
     if len(source) > SOURCE_MAX:
         _refuse(f"The source name is longer than {SOURCE_MAX} characters.")
-    raw = _Source(stream, progress)
+    raw = _Source(stream)
     text = io.TextIOWrapper(io.BufferedReader(raw, READ_SIZE), encoding="utf-8-sig",
                             errors="surrogateescape", newline="")  # fmt: skip
     reader = csv.reader(text, strict=True)
@@ -548,7 +551,7 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
             # progress a job writes meanwhile is seen at once (SQLite has a single writer).
             _create_staging(cursor)
             try:
-                _load_staging(cursor, rows)
+                _load_staging(cursor, rows, lambda: progress and progress(raw.size))
                 report.checksum = raw.sha256.hexdigest()
                 with transaction.atomic():
                     _check_and_insert(cursor, report, rows, errors, has_ids, source, user,
