@@ -509,12 +509,14 @@ def _insert(cursor, survey_import, source):
             (practice_id, responded_on, score, source, response_id, survey_import_id, line)
         SELECT practice_id, responded_on, score, %s, response_id, %s, line FROM {STAGING}
     """, [source, survey_import.pk])  # fmt: skip
-    # CROSS JOIN: SQLite then loops over the staged comments and looks each response up by
-    # (import, line), instead of scanning the staging table for every response.
+    # Each comment looks its response up through the (survey_import, line) index. A join
+    # lets the planner, which expects few rows for a brand-new import id, scan the staging
+    # table once per response.
     cursor.execute(f"""
         INSERT INTO partners_surveycomment (response_id, text)
-        SELECT r.id, s.comment FROM {STAGING} s CROSS JOIN partners_surveyresponse r
-        WHERE s.comment IS NOT NULL AND r.survey_import_id = %s AND r.line = s.line
+        SELECT (SELECT r.id FROM partners_surveyresponse r
+                WHERE r.survey_import_id = %s AND r.line = s.line), s.comment
+        FROM {STAGING} s WHERE s.comment IS NOT NULL
     """, [survey_import.pk])  # fmt: skip
 
 

@@ -2,14 +2,18 @@ import datetime
 import hashlib
 import io
 import json
+import random
 import re
 
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, F, Q
+from django.utils.text import slugify
 
+from partners import demo
 from partners.models import (
     MSO,
     Accreditation,
@@ -25,8 +29,10 @@ from partners.models import (
     ReferenceInterview,
     SpecialtyFocus,
     SurveyComment,
+    SurveyImport,
     SurveyResponse,
 )
+from partners.rollups import rollups_differences
 from partners.services import CONSULTANT, DATA_ADMIN, SURGEON
 
 TINY = {"scale": "tiny", "seed": 7, "as_of": "2026-06-01"}
@@ -226,3 +232,64 @@ def test_second_run_without_reset_keeps_the_data():
     assert "Demo data already loaded; use --reset to replace it." in output
     assert "Loaded demo data" not in output
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_responses_come_as_survey_imports_with_their_rollups():
+    seed(responses=500, **TINY)
+    responses = SurveyResponse.objects.count()
+    assert 400 <= responses <= 600  # --responses overrides the scale's count
+    imports = SurveyImport.objects.all()
+    assert set(imports.values_list("source", flat=True)) == {"demo"}
+    assert sum(imports.values_list("rows", flat=True)) == responses
+    assert not SurveyResponse.objects.filter(survey_import__isnull=True).exists()
+    assert rollups_differences() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's path")
+def test_copy_and_the_survey_import_store_the_same_data(monkeypatch):
+    seed(**TINY)
+    copied = digest()
+    assert rollups_differences() == []
+
+    monkeypatch.setattr(demo, "copy_responses", lambda rows, _: demo.import_responses(rows))
+    seed(reset=True, **TINY)
+    assert digest() == copied
+    assert rollups_differences() == []
+
+
+@pytest.mark.django_db
+def test_as_of_in_the_future_is_refused():
+    future = datetime.date.today() + datetime.timedelta(days=40)
+    with pytest.raises(CommandError, match="in the future"):
+        seed(scale="tiny", as_of=future.isoformat())
+    assert not MSO.objects.exists()
+
+
+def test_large_scale_plan_has_the_size_of_the_product_brief():
+    """Planning only (no database, no responses): 300 MSOs with distinct names, 10,000
+    practices whose MSOs cover the ten survey years, 5,000 distinctly named interviewees."""
+    scale, as_of = demo.SCALES["large"], datetime.date(2026, 6, 1)
+
+    def rng(part):
+        return random.Random(f"1:{part}")
+
+    profiles = demo.PROFILES[: scale.profiles]
+    profiles += demo.generated_profiles(rng("generated-msos"), scale.extra_msos)
+    assert len(profiles) == 300
+    assert len({p.name for p in profiles}) == len({slugify(p.name) for p in profiles}) == 300
+
+    plans = demo.plan_practices(rng("practices"), profiles, scale.practices, as_of, scale.years)
+    assert len(plans) == 10_000
+    first_day = demo.add_years(as_of, -scale.years)
+    earliest = {}
+    for plan in plans:
+        for stint in plan.stints:
+            earliest[stint.mso] = min(earliest.get(stint.mso, as_of), stint.started)
+    regular = [i for i, p in enumerate(profiles) if p.role != "sparse"]
+    assert all(earliest[i] < first_day for i in regular)  # responses in every year
+
+    interviews = demo.plan_interviews(rng("interviews"), profiles, plans, scale.interviews, as_of)
+    assert len(interviews) == 5_000
+    assert len({interview.interviewee for _, _, interview, _ in interviews}) == 5_000

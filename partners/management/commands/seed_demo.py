@@ -2,7 +2,8 @@
 
 The same --scale, --seed and --as-of always give the same data; --as-of
 defaults to the first day of the current month, so the data ends "recently"
-and stays the same for a whole month.
+and stays the same for a whole month. ``--scale large`` is the scale of the
+product brief (10 million responses): a few minutes on PostgreSQL.
 """
 
 import datetime
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             help="Day the data ends (YYYY-MM-DD); default: first day of the current month.",
         )
         parser.add_argument(
+            "--responses",
+            type=int,
+            help="Override the scale's number of survey responses (e.g. the large scale's "
+            "MSOs and practices with 1,000,000 responses, to compare read times).",
+        )
+        parser.add_argument(
             "--with-demo-users",
             action="store_true",
             help="Create or update the surgeon, consultant and dataadmin logins.",
@@ -44,12 +51,18 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete all evidence first (benchmarks stay)."
         )
 
-    def handle(self, *args, scale="demo", seed=1, as_of=None, with_demo_users=False,
-               reset=False, **options):  # fmt: skip
+    def handle(self, *args, scale="demo", seed=1, as_of=None, responses=None,
+               with_demo_users=False, reset=False, **options):  # fmt: skip
         # call_command() passes keyword options without argparse, so check them here.
         if scale not in demo.SCALES:
             raise CommandError(f"Unknown scale {scale!r}; choose {', '.join(demo.SCALES)}.")
+        if responses is not None and int(responses) < 0:
+            raise CommandError("--responses cannot be negative.")
         as_of = parse_as_of(as_of)
+        if as_of > timezone.localdate() + datetime.timedelta(days=1):
+            # The responses end the day before as-of, and the survey import (which loads
+            # them on SQLite) refuses dates in the future, as it would for any file.
+            raise CommandError(f"--as-of {as_of} is in the future; the data ends the day before.")
         started = time.monotonic()
 
         if MSO.objects.exists() and not reset:
@@ -58,7 +71,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 if reset:
                     demo.delete_evidence()
-                counts = demo.load(scale, int(seed), as_of)
+                counts = demo.load(
+                    scale, int(seed), as_of, responses=None if responses is None else int(responses)
+                )
             summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
             self.stdout.write(
                 f"Loaded demo data (scale {scale}, seed {seed}, as of {as_of}): {summary} "

@@ -1,0 +1,213 @@
+"""Benchmark the survey import against the floor: a raw COPY of the same file.
+
+    DATABASE_URL=postgres://... DEBUG=1 .venv/bin/python bench/import_surveys.py \
+        [--rows 1000000] [--also 5000000] [--repeat 1] [--keep-files]
+
+For each size it writes one CSV file to disk, then:
+  (a) floor: COPY ... FROM STDIN WITH (FORMAT csv, HEADER true) of the file's bytes into a fresh,
+      unindexed table of text columns (what psql \\copy would do; no checks at all);
+  (b) import: partners.survey_import.surveys_import of the same file, in a child process so that
+      its peak RSS is its own; the import is undone afterwards, so every run really inserts.
+Targets: import/floor <= 2.0, peak <= 250 MB, peak(5M)/peak(1M) <= 1 (memory must not grow
+with the file). The machine is shared: run with --repeat 3 to take medians.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mso_eval.settings")
+
+SOURCE = "bench"
+PRACTICES = 10_000
+YEARS = 10
+COMMENTS = ["Kind staff.", "Long wait, but good care.", 'The "quick" visit took two hours.']
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+def ensure_practices(count=PRACTICES):
+    """Create bench practices until there are ``count``; return all practice codes."""
+    from partners.models import US_STATE_CODES, Practice
+
+    have = Practice.objects.count()
+    if have < count:
+        taken = set(Practice.objects.values_list("code", flat=True))
+        new = (f"BENCH-{i:05d}" for i in range(count * 2))
+        codes = [code for code in new if code not in taken][: count - have]
+        Practice.objects.bulk_create(
+            [
+                Practice(code=code, name=f"Bench practice {code}", state=US_STATE_CODES[i % 50])
+                for i, code in enumerate(codes)
+            ],
+            batch_size=2000,
+        )
+        print(f"created {len(codes):,} practices")
+    return list(Practice.objects.order_by("code").values_list("code", flat=True))
+
+
+def write_csv(path, rows, codes, seed=1):
+    """A survey export: practice, responded_on, score, response_id, comment (1% filled)."""
+    import datetime
+
+    rng = random.Random(seed)
+    today = datetime.date.today()
+    days = [(today - datetime.timedelta(days=i)).isoformat() for i in range(1, YEARS * 365)]
+    comments = ['"' + text.replace('"', '""') + '"' for text in COMMENTS]
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("practice,responded_on,score,response_id,comment\n")
+        lines = []
+        for i in range(rows):
+            comment = rng.choice(comments) if rng.random() < 0.01 else ""
+            lines.append(
+                f"{rng.choice(codes)},{rng.choice(days)},{rng.randint(0, 10)},"
+                f"b{seed}-{i},{comment}\n"
+            )
+            if len(lines) == 100_000:
+                out.write("".join(lines))
+                lines.clear()
+        out.write("".join(lines))
+
+
+def floor_copy(path):
+    """Seconds for a raw COPY of the file into a fresh unindexed text table."""
+    from django.db import connection
+
+    table = "bench_copy_floor"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TABLE {table} (practice text, responded_on text, score text,"
+            " response_id text, comment text)"
+        )
+        started = time.perf_counter()
+        # Autocommit: the COPY is its own transaction, committed when it returns.
+        sql = f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with cursor.cursor.copy(sql) as copy, open(path, "rb") as source:
+            while block := source.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        cursor.execute(f"DROP TABLE {table}")
+    return seconds
+
+
+def child_import(path):
+    """Run in the child process: import the file, report time and this process's peak RSS."""
+    setup_django()
+    from partners.survey_import import surveys_import
+
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with open(path, "rb") as stream:
+        report = surveys_import(stream=stream, file_name=Path(path).name, source=SOURCE)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    print(json.dumps({
+        "seconds": seconds, "imported": report.imported, "id": report.survey_import_id,
+        "peak_mb": peak_kb / 1024, "before_mb": before_kb / 1024,
+    }))  # fmt: skip
+
+
+def run_import(path):
+    """The import in a child process; returns its JSON report."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child-import", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        sys.exit(f"the import failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def undo_bench_imports():
+    """Undo every bench import, then vacuum so the next run starts from a clean table."""
+    from django.db import connection
+
+    from partners.models import SurveyImport
+    from partners.survey_import import survey_import_undo
+
+    started = time.perf_counter()
+    ids = list(SurveyImport.objects.filter(source=SOURCE).values_list("pk", flat=True))
+    for pk in ids:
+        survey_import_undo(survey_import_id=pk)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        for table in ("partners_surveyresponse", "partners_surveycomment",
+                      "partners_practicenpsmonth", "partners_msonpsmonth"):  # fmt: skip
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    return seconds if ids else None
+
+
+def measure(rows, codes, repeat, keep):
+    path = Path(tempfile.gettempdir()) / f"bench_surveys_{rows}.csv"
+    started = time.perf_counter()
+    write_csv(path, rows, codes)
+    size_mb = path.stat().st_size / 1e6
+    print(f"\n== {rows:,} rows: {path} ({size_mb:.0f} MB, written in "
+          f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
+    floors, imports, peaks = [], [], []
+    for run in range(1, repeat + 1):
+        floors.append(floor_copy(path))
+        result = run_import(path)
+        if result["imported"] != rows:
+            sys.exit(f"imported {result['imported']:,} rows, expected {rows:,}")
+        imports.append(result["seconds"])
+        peaks.append(result["peak_mb"])
+        undo = undo_bench_imports()
+        print(f"  run {run}: floor {floors[-1]:.2f} s, import {imports[-1]:.2f} s, "
+              f"peak RSS {result['peak_mb']:.0f} MB ({result['peak_mb'] - result['before_mb']:+.0f}"
+              f" MB over the {result['before_mb']:.0f} MB before the import), "
+              f"undo {undo:.1f} s")  # fmt: skip
+    if not keep:
+        path.unlink()
+    floor, imported, peak = (statistics.median(x) for x in (floors, imports, peaks))
+    print(f"  rows                 {rows:>12,}")
+    print(f"  floor COPY           {floor:>12.2f} s  {rows / floor:>12,.0f} rows/s")
+    print(f"  surveys_import       {imported:>12.2f} s  {rows / imported:>12,.0f} rows/s")
+    print(f"  ratio import/floor   {imported / floor:>12.2f}    (target <= 2.0)")
+    print(f"  import peak RSS      {peak:>12.0f} MB (target <= 250 MB)")
+    return peak
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--also", type=int, help="a second, larger size, e.g. 5000000")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; medians shown")
+    parser.add_argument("--keep-files", action="store_true", help="keep the CSV files in /tmp")
+    parser.add_argument("--child-import", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_import:
+        return child_import(args.child_import)
+
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("The floor is a PostgreSQL COPY: set DATABASE_URL to a PostgreSQL database.")
+    codes = ensure_practices()
+    undo_bench_imports()  # leftovers of an interrupted run
+    print(f"database {connection.settings_dict['NAME']}, {len(codes):,} practices")
+    first = measure(args.rows, codes, args.repeat, args.keep_files)
+    if args.also:
+        second = measure(args.also, codes, args.repeat, args.keep_files)
+        print(f"\npeak RSS {args.also:,} / {args.rows:,} rows: {second / first:.2f} "
+              "(target <= 1.0: memory does not grow with the file)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
