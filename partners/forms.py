@@ -4,11 +4,13 @@ from django.core.exceptions import ValidationError
 from .models import (
     MSO,
     Affiliation,
+    InterviewProvenance,
     Practice,
     PromiseItem,
     PromiseOutcome,
     ReferenceInterview,
     ServiceArea,
+    WouldChooseAgain,
 )
 
 RATING_CHOICES = [(i, str(i)) for i in range(1, 6)]
@@ -55,6 +57,9 @@ class ReferenceInterviewForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mso"].queryset = MSO.objects.order_by("name")
+        # Radio buttons without Django's "---------" choice: an answer is required.
+        self.fields["provenance"].choices = InterviewProvenance.choices
+        self.fields["would_choose_again"].choices = WouldChooseAgain.choices
         mso_id = self.data.get("mso") if self.is_bound else self.initial.get("mso")
         if mso_id is None and self.instance.pk:
             mso_id = self.instance.mso_id
