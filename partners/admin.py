@@ -68,6 +68,26 @@ class SendsEvidenceChanged:
         evidence_changed.send(sender=self.model)
 
 
+class RebuildsPracticeRollups:
+    """For models with a ``practice`` whose rows move NPS counts (responses, affiliations): the
+    practices' rollups are rebuilt in the same transaction as every change. The admin wraps
+    the change and delete pages in one; bulk deletes (delete_queryset) open their own."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rollups_rebuild_practices(practice_ids=[obj.practice_id])
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            practice_ids = set(queryset.values_list("practice_id", flat=True).distinct())
+            super().delete_queryset(request, queryset)
+            rollups_rebuild_practices(practice_ids=practice_ids)
+
+
 class AffiliationFormSet(forms.BaseInlineFormSet):
     """Refuse overlaps between rows of the same form, which clean() cannot see."""
 
@@ -241,28 +261,13 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAd
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
+class AffiliationAdmin(SendsEvidenceChanged, RebuildsPracticeRollups, admin.ModelAdmin):
     list_display = ["practice", "mso", "started_on", "ended_on"]
     list_filter = ["mso"]
     search_fields = ["practice__code", "practice__name", "mso__name"]
     autocomplete_fields = ["practice", "mso"]
     date_hierarchy = "started_on"
 
-    # The admin runs these in one transaction with the change (delete_queryset: below).
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        rollups_rebuild_practices(practice_ids=[obj.practice_id])
-
-    def delete_queryset(self, request, queryset):
-        # Bulk actions, unlike the change and delete pages, run outside a transaction.
-        with transaction.atomic():
-            practice_ids = set(queryset.values_list("practice_id", flat=True))
-            super().delete_queryset(request, queryset)
-            rollups_rebuild_practices(practice_ids=practice_ids)
 
 
 class CurrentFilter(admin.SimpleListFilter):
@@ -510,7 +515,7 @@ class SurveyImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
+class SurveyResponseAdmin(SendsEvidenceChanged, RebuildsPracticeRollups, admin.ModelAdmin):
     # No comment text here: comments live apart, in the SurveyComment admin.
     list_display = ["practice", "responded_on", "score", "source", "response_id"]
     list_filter = ["source", "score"]
@@ -523,21 +528,6 @@ class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     show_full_result_count = False
     change_list_template = "admin/partners/surveyresponse/change_list.html"
 
-    # The rollups follow every edit in the same transaction: the admin wraps the change and
-    # delete pages in one; delete_queryset (bulk actions) opens its own.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        rollups_rebuild_practices(practice_ids=[obj.practice_id])
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            practice_ids = set(queryset.values_list("practice_id", flat=True).distinct())
-            super().delete_queryset(request, queryset)
-            rollups_rebuild_practices(practice_ids=practice_ids)
 
 
 @admin.register(SurveyComment)

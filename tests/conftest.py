@@ -116,26 +116,44 @@ def database_url_for_tests():
     return f"postgres://{auth}@{host}{port}/{conf['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process on the test database and the configured broker."""
-    with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+def start_worker(log, *args):
+    """Start a real Celery worker process on the test database; its output goes to ``log``.
+
+    Messages left in the broker by earlier runs are purged first (before the worker starts,
+    so that no message of this test is lost): their job ids may name rows of this run's
+    fresh test database."""
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
+    queues = args[args.index("--queues") + 1] if "--queues" in args else "celery"
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "mso_eval", "purge", "-f", "-Q", queues],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--pool=solo",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "--loglevel=INFO", *args],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     proc.log_path = log
-    yield proc
+    return proc
+
+
+def stop_worker(proc):
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the test database and the configured broker."""
+    with django_db_blocker.unblock():
+        proc = start_worker(tmp_path_factory.mktemp("worker") / "worker.log", "--pool=solo")
+    yield proc
+    stop_worker(proc)
 
 
 def wait_for(predicate, *, timeout=60, interval=0.2, worker=None):

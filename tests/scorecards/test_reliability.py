@@ -5,7 +5,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 
 import psycopg
 import pytest
@@ -15,7 +14,7 @@ from django.db import connection
 from partners.models import Job, JobStatus
 from scorecards.models import Methodology, MsoScorecard, ScorecardSnapshot
 from scorecards.services import scorecard_compute, scorecards_request_recompute
-from tests.conftest import ROOT, database_url_for_tests, wait_for
+from tests.conftest import database_url_for_tests, start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -27,23 +26,10 @@ KILL_QUEUE = "kill-test"
 @pytest.fixture
 def prefork_worker(tmp_path):
     """A worker whose task runs in a child process, which the test can kill."""
-    log = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--pool=prefork",
-             "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel=INFO", "--queues", KILL_QUEUE],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    proc.log_path = log
+    proc = start_worker(tmp_path / "worker.log", "--pool=prefork", "--concurrency=1",
+                        "--queues", KILL_QUEUE)  # fmt: skip
     yield proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_worker(proc)
 
 
 class WriteBlocker:
