@@ -6,6 +6,10 @@
 For each size it writes one CSV file to disk, then:
   (a) floor: COPY ... FROM STDIN WITH (FORMAT csv, HEADER true) of the file's bytes into a fresh,
       unindexed table of text columns (what psql \\copy would do; no checks at all);
+  (a') lower bound: the least that an import which stages with COPY and then moves the rows with
+      one INSERT ... SELECT must spend: the floor, plus an INSERT ... SELECT of the staged rows
+      into a table without index or constraint, bare (text to text) and typed (practice id by
+      join, date and score cast). No check, index, foreign key or rollup is in it;
   (b) import: partners.survey_import.surveys_import of the same file, in a child process so that
       its peak RSS is its own; the import is undone afterwards, so every run really inserts.
 Targets: import/floor <= 2.0, peak <= 250 MB, peak(5M)/peak(1M) <= 1 (memory must not grow
@@ -83,25 +87,46 @@ def write_csv(path, rows, codes, seed=1):
         out.write("".join(lines))
 
 
-def floor_copy(path):
-    """Seconds for a raw COPY of the file into a fresh unindexed text table."""
+def floor_and_lower_bound(path):
+    """Seconds for (a) the floor: a raw COPY of the file into a fresh unindexed text table, and
+    for the least any COPY-then-INSERT ... SELECT import must add to it: (b) copying those rows
+    once more with INSERT ... SELECT into an identical table (no cast, index or constraint),
+    and (c) the same with the practice code joined to its id and the date and score cast."""
     from django.db import connection
 
-    table = "bench_copy_floor"
+    floor, bare, typed = "bench_copy_floor", "bench_insert_bare", "bench_insert_typed"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in (floor, bare, typed):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in (floor, bare):
+            cursor.execute(
+                f"CREATE TABLE {table} (practice text, responded_on text, score text,"
+                " response_id text, comment text)"
+            )
         cursor.execute(
-            f"CREATE TABLE {table} (practice text, responded_on text, score text,"
+            f"CREATE TABLE {typed} (practice_id bigint, responded_on date, score smallint,"
             " response_id text, comment text)"
         )
+        seconds = {}
         started = time.perf_counter()
-        # Autocommit: the COPY is its own transaction, committed when it returns.
-        sql = f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"
+        # Autocommit: each statement is its own transaction, committed when it returns.
+        sql = f"COPY {floor} FROM STDIN WITH (FORMAT csv, HEADER true)"
         with cursor.cursor.copy(sql) as copy, open(path, "rb") as source:
             while block := source.read(1 << 20):
                 copy.write(block)
-        seconds = time.perf_counter() - started
-        cursor.execute(f"DROP TABLE {table}")
+        seconds["floor"] = time.perf_counter() - started
+        started = time.perf_counter()
+        cursor.execute(f"INSERT INTO {bare} SELECT * FROM {floor}")
+        seconds["bare"] = time.perf_counter() - started
+        started = time.perf_counter()
+        cursor.execute(f"""
+            INSERT INTO {typed}
+            SELECT p.id, f.responded_on::date, f.score::smallint, f.response_id, f.comment
+            FROM {floor} f JOIN partners_practice p ON p.code = f.practice
+        """)  # fmt: skip
+        seconds["typed"] = time.perf_counter() - started
+        for table in (floor, bare, typed):
+            cursor.execute(f"DROP TABLE {table}")
     return seconds
 
 
@@ -159,24 +184,34 @@ def measure(rows, codes, repeat, keep):
     size_mb = path.stat().st_size / 1e6
     print(f"\n== {rows:,} rows: {path} ({size_mb:.0f} MB, written in "
           f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
-    floors, imports, peaks = [], [], []
+    floors, bares, typeds, imports, peaks = [], [], [], [], []
     for run in range(1, repeat + 1):
-        floors.append(floor_copy(path))
+        bound = floor_and_lower_bound(path)
+        floors.append(bound["floor"])
+        bares.append(bound["bare"])
+        typeds.append(bound["typed"])
         result = run_import(path)
         if result["imported"] != rows:
             sys.exit(f"imported {result['imported']:,} rows, expected {rows:,}")
         imports.append(result["seconds"])
         peaks.append(result["peak_mb"])
         undo = undo_bench_imports()
-        print(f"  run {run}: floor {floors[-1]:.2f} s, import {imports[-1]:.2f} s, "
+        print(f"  run {run}: floor {floors[-1]:.2f} s, bare insert {bares[-1]:.2f} s, "
+              f"typed insert {typeds[-1]:.2f} s, import {imports[-1]:.2f} s, "
               f"peak RSS {result['peak_mb']:.0f} MB ({result['peak_mb'] - result['before_mb']:+.0f}"
               f" MB over the {result['before_mb']:.0f} MB before the import), "
               f"undo {undo:.1f} s")  # fmt: skip
     if not keep:
         path.unlink()
-    floor, imported, peak = (statistics.median(x) for x in (floors, imports, peaks))
+    floor, bare, typed, imported, peak = (
+        statistics.median(x) for x in (floors, bares, typeds, imports, peaks)
+    )
     print(f"  rows                 {rows:>12,}")
     print(f"  floor COPY           {floor:>12.2f} s  {rows / floor:>12,.0f} rows/s")
+    print(f"  bare INSERT..SELECT  {bare:>12.2f} s  (the floor's rows again, text to text)")
+    print(f"  typed INSERT..SELECT {typed:>12.2f} s  (practice id joined, date and score cast)")
+    print(f"  lower bound          {(floor + bare) / floor:>12.2f} x the floor "
+          f"(COPY + bare INSERT..SELECT); {(floor + typed) / floor:.2f} x with types")
     print(f"  surveys_import       {imported:>12.2f} s  {rows / imported:>12,.0f} rows/s")
     print(f"  ratio import/floor   {imported / floor:>12.2f}    (target <= 2.0)")
     print(f"  import peak RSS      {peak:>12.0f} MB (target <= 250 MB)")

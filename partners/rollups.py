@@ -53,6 +53,7 @@ def _apply_delta(cursor, sign):
             cursor.execute(f"""
                 INSERT INTO {PRACTICE_TABLE} (practice_id, mso_id, month, {counts})
                 SELECT practice_id, mso_id, month, {counts} FROM {DELTA} WHERE {where}
+                ORDER BY practice_id, month, mso_id
                 ON CONFLICT {target} DO UPDATE SET
                     promoters = {PRACTICE_TABLE}.promoters + excluded.promoters,
                     passives = {PRACTICE_TABLE}.passives + excluded.passives,
@@ -61,7 +62,7 @@ def _apply_delta(cursor, sign):
         cursor.execute(f"""
             INSERT INTO {MSO_TABLE} (mso_id, month, {counts})
             SELECT mso_id, month, SUM(promoters), SUM(passives), SUM(detractors)
-            FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month
+            FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month ORDER BY mso_id, month
             ON CONFLICT (mso_id, month) DO UPDATE SET
                 promoters = {MSO_TABLE}.promoters + excluded.promoters,
                 passives = {MSO_TABLE}.passives + excluded.passives,
@@ -69,8 +70,17 @@ def _apply_delta(cursor, sign):
         """, [])  # fmt: skip
         return
     # Subtracting only ever removes counts that were added, so every row exists. Rows with
-    # and without an MSO are matched apart, so that each join can use its unique index.
+    # and without an MSO are matched apart, so that each join can use its unique index. A
+    # row whose counts all leave is deleted at once rather than updated to zeros and then
+    # deleted: an update writes a new row version and index entries, a delete only marks.
     for match in ("t.mso_id = d.mso_id", "t.mso_id IS NULL AND d.mso_id IS NULL"):
+        cursor.execute(f"""
+            DELETE FROM {PRACTICE_TABLE} AS t WHERE EXISTS (
+                SELECT 1 FROM {DELTA} d
+                WHERE t.practice_id = d.practice_id AND t.month = d.month AND {match}
+                  AND t.promoters = d.promoters AND t.passives = d.passives
+                  AND t.detractors = d.detractors)
+        """, [])  # fmt: skip
         cursor.execute(f"""
             UPDATE {PRACTICE_TABLE} AS t SET
                 promoters = t.promoters - d.promoters,
@@ -89,10 +99,9 @@ def _apply_delta(cursor, sign):
               FROM {DELTA} WHERE mso_id IS NOT NULL GROUP BY mso_id, month) d
         WHERE t.mso_id = d.mso_id AND t.month = d.month
     """, [])  # fmt: skip
-    for table in (PRACTICE_TABLE, MSO_TABLE):
-        cursor.execute(
-            f"DELETE FROM {table} WHERE promoters = 0 AND passives = 0 AND detractors = 0", []
-        )
+    cursor.execute(
+        f"DELETE FROM {MSO_TABLE} WHERE promoters = 0 AND passives = 0 AND detractors = 0", []
+    )
 
 
 def _with_delta(delta_sql, params, sign):
