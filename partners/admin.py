@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -49,7 +50,7 @@ from .services import (
 from .signals import evidence_changed
 from .survey_import import OPTIONAL_COLUMNS as SURVEY_OPTIONAL_COLUMNS
 from .survey_import import REQUIRED_COLUMNS as SURVEY_REQUIRED_COLUMNS
-from .survey_import import SOURCE_MAX, survey_import_undo
+from .survey_import import SOURCE_MAX, UndoneImport
 
 
 class SendsEvidenceChanged:
@@ -376,17 +377,18 @@ class SurveyImportAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         return self.upload_view(request)
 
-    # Deleting an import undoes it: the responses' counts leave the rollups first. The ORM
-    # cascade would delete the responses and leave their counts in the rollups.
+    # Deleting an import undoes it: the responses' counts leave the rollups first (the ORM
+    # cascade would delete the responses and leave their counts in the rollups). A million
+    # responses take longer than a request may, so a job undoes them and a page follows it.
     def delete_model(self, request, obj):
-        self.message_user(request, undo_message(survey_import_undo(survey_import_id=obj.pk)))
+        request.survey_undo_job = self.delete_queryset(request, [obj])
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            return [
-                survey_import_undo(survey_import_id=pk)
-                for pk in queryset.order_by("pk").values_list("pk", flat=True)
-            ]
+        ids = sorted(obj.pk for obj in queryset)
+        return job_enqueue(kind="survey_undo", payload={"imports": ids}, user=request.user)
+
+    def response_delete(self, request, obj_display, obj_id):
+        return redirect("admin:partners_surveyimport_undo_job", request.survey_undo_job.pk)
 
     def get_deleted_objects(self, objs, request):
         # The default lists every response of every import: millions of lines.
@@ -412,9 +414,8 @@ class SurveyImportAdmin(admin.ModelAdmin):
             if perms_needed:
                 raise PermissionDenied
             self.log_deletions(request, queryset)
-            for undone in self.delete_queryset(request, queryset):
-                self.message_user(request, undo_message(undone), messages.SUCCESS)
-            return None  # back to the list
+            job = self.delete_queryset(request, queryset)
+            return redirect("admin:partners_surveyimport_undo_job", job.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": "Undo survey imports",
@@ -434,6 +435,8 @@ class SurveyImportAdmin(admin.ModelAdmin):
                  name="partners_surveyimport_upload"),
             path("upload/<int:job_id>/", self.admin_site.admin_view(self.upload_job_view),
                  name="partners_surveyimport_upload_job"),
+            path("undo/<int:job_id>/", self.admin_site.admin_view(self.undo_job_view),
+                 name="partners_surveyimport_undo_job"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -486,6 +489,25 @@ class SurveyImportAdmin(admin.ModelAdmin):
             ).first() if job.kind == "survey_preview" else None,
         )  # fmt: skip
         template = "admin/partners/surveyimport/upload_job.html"
+        if request.htmx:
+            template += "#job"
+        return TemplateResponse(request, template, context)
+
+    def undo_job_view(self, request, job_id):
+        """The undo of some imports: which one is being undone, then what was deleted."""
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(Job, pk=job_id, kind="survey_undo")
+        result = job.result or {}
+        numbers = ", ".join(f"#{pk}" for pk in job.payload["imports"])
+        context = self._context(
+            request,
+            title=f"Undo import{pluralize(job.payload['imports'])} {numbers}",
+            job=job,
+            undone=[undo_message(UndoneImport(**undone)) for undone in result.get("undone", [])],
+            missing=result.get("missing", []),
+        )
+        template = "admin/partners/surveyimport/undo_job.html"
         if request.htmx:
             template += "#job"
         return TemplateResponse(request, template, context)

@@ -25,6 +25,7 @@ from .models import (
     Job,
     JobStatus,
     Practice,
+    SurveyImport,
 )
 from .rollups import rollups_rebuild_practices
 
@@ -749,8 +750,27 @@ def _run_survey_import(job):
     return _run_survey_file(job, dry_run=False)
 
 
+def _run_survey_undo(job):
+    """Undo the imports of the payload ``{"imports": [id, ...]}``, each in its own transaction,
+    so that the page shows which one is being undone. An import undone meanwhile (by another
+    job or the command) is listed as missing; the others are still undone."""
+    from .survey_import import survey_import_undo
+
+    ids = job.payload["imports"]
+    undone, missing = [], []
+    for done, pk in enumerate(ids):
+        job_progress(job, percent=done * 100 // len(ids),
+                     message=f"Undoing import #{pk} ({done + 1} of {len(ids)})")  # fmt: skip
+        try:
+            undone.append(asdict(survey_import_undo(survey_import_id=pk)))
+        except SurveyImport.DoesNotExist:
+            missing.append(pk)
+    return {"undone": undone, "missing": missing}
+
+
 JOB_HANDLERS = {
     "import_practices": _run_practices_import,
     "survey_preview": _run_survey_preview,
     "survey_import": _run_survey_import,
+    "survey_undo": _run_survey_undo,
 }

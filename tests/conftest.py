@@ -166,3 +166,21 @@ def wait_for(predicate, *, timeout=60, interval=0.2, worker=None):
         time.sleep(interval)
     detail = f"\nworker log:\n{worker.log_path.read_text()}" if worker else ""
     raise AssertionError(f"timed out after {timeout}s{detail}")
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Queued job ids, collected instead of being sent to the broker; see ``run_jobs``."""
+    ids = []
+    monkeypatch.setattr("partners.tasks.job_run.delay_on_commit", ids.append)
+    return ids
+
+
+def run_jobs(queued):
+    """Run the queued jobs as the worker would; return the last one."""
+    from partners.services import job_execute
+
+    job = None
+    while queued:
+        job = job_execute(job_id=queued.pop(0))
+    return job

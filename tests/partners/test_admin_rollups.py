@@ -11,13 +11,16 @@ from unittest import mock
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from partners.models import Affiliation, SurveyComment, SurveyImport, SurveyResponse
+from partners.models import Affiliation, Job, SurveyComment, SurveyImport, SurveyResponse
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps, practice_nps
-from partners.survey_import import surveys_import
+from partners.services import job_enqueue
+from partners.survey_import import survey_import_undo, surveys_import
 
+from ..conftest import run_jobs
 from .factories import affiliate, make_mso, make_practice
 
 pytestmark = pytest.mark.django_db
@@ -309,8 +312,21 @@ def second_import(evidence):
     return SurveyImport.objects.get(pk=report.survey_import_id)
 
 
-def test_the_undo_action_asks_first_then_undoes_the_imports(
-    client, data_admin, evidence, second_import
+def undo_job_page(client, response, queued):
+    """Follow a confirmed undo to its job page, run the job as the worker would, and return
+    the page the data admin then sees."""
+    job = Job.objects.get(pk=queued[0])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    waiting = client.get(response["Location"]).content.decode()
+    assert "Waiting for a worker to undo the import" in waiting
+    assert SurveyImport.objects.filter(pk__in=job.payload["imports"]).exists()  # not yet
+    assert run_jobs(queued).status == "succeeded"
+    return client.get(response["Location"])
+
+
+def test_the_undo_action_asks_first_then_undoes_the_imports_in_a_job(
+    client, data_admin, evidence, second_import, queued
 ):
     larkspur, quillon, *_, first_import = evidence
     assert nps(larkspur) == (4, 0.0)
@@ -320,13 +336,13 @@ def test_the_undo_action_asks_first_then_undoes_the_imports(
     page = client.post(changelist, selected)
     assert "Undo these survey imports?" in page.content.decode()
     assert page.context["counts"] == {"survey imports": 1, "survey responses": 2}
-    assert SurveyImport.objects.count() == 2  # nothing done before confirmation
+    assert SurveyImport.objects.count() == 2 and not queued  # nothing done before confirmation
 
-    done = client.post(changelist, {**selected, "post": "yes"}, follow=True)
-    assert messages_of(done) == [
+    done = undo_job_page(client, client.post(changelist, {**selected, "post": "yes"}), queued)
+    assert (
         f"Undid import #{second_import.pk} (april.csv): 2 responses and 1 comments deleted; "
         "the NPS rollups were updated."
-    ]
+    ) in done.content.decode()
     assert list(SurveyImport.objects.all()) == [first_import]
     assert not SurveyResponse.objects.filter(response_id__in=["s1", "s2"]).exists()
     assert list(SurveyComment.objects.values_list("text", flat=True)) == [
@@ -337,25 +353,56 @@ def test_the_undo_action_asks_first_then_undoes_the_imports(
     assert nps(larkspur) == (3, 33.3)
 
 
-def test_the_undo_action_calls_the_undo_service_not_the_cascade(
-    client, data_admin, evidence, second_import
+def test_the_undo_job_calls_the_undo_service_not_the_cascade(
+    client, data_admin, evidence, second_import, queued
 ):
     client.force_login(data_admin)
-    with mock.patch("partners.admin.survey_import_undo", wraps=__import__(
+    confirmed = client.post(reverse("admin:partners_surveyimport_changelist"), {
+        "action": "delete_selected", "post": "yes",
+        ACTION_CHECKBOX_NAME: [second_import.pk, evidence[-1].pk],
+    })  # fmt: skip
+    with mock.patch("partners.survey_import.survey_import_undo", wraps=__import__(
         "partners.survey_import", fromlist=["survey_import_undo"]
     ).survey_import_undo) as undo:
-        client.post(reverse("admin:partners_surveyimport_changelist"), {
-            "action": "delete_selected", "post": "yes",
-            ACTION_CHECKBOX_NAME: [evidence[-1].pk, second_import.pk],
-        })  # fmt: skip
-    assert sorted(c.kwargs["survey_import_id"] for c in undo.call_args_list) == sorted(
+        page = undo_job_page(client, confirmed, queued).content.decode()
+    assert [c.kwargs["survey_import_id"] for c in undo.call_args_list] == sorted(
         [evidence[-1].pk, second_import.pk]
     )
+    assert page.count("Undid import #") == 2
     assert not SurveyImport.objects.exists() and not SurveyResponse.objects.exists()
     assert rollups_differences() == []
 
 
-def test_deleting_an_import_on_its_page_undoes_it(client, data_admin, evidence, second_import):
+def test_an_import_undone_meanwhile_is_reported_and_the_others_are_undone(
+    client, data_admin, evidence, second_import, queued
+):
+    client.force_login(data_admin)
+    first_import = evidence[-1]
+    confirmed = client.post(reverse("admin:partners_surveyimport_changelist"), {
+        "action": "delete_selected", "post": "yes",
+        ACTION_CHECKBOX_NAME: [first_import.pk, second_import.pk],
+    })  # fmt: skip
+    survey_import_undo(survey_import_id=first_import.pk)  # e.g. by the command, meanwhile
+    page = undo_job_page(client, confirmed, queued).content.decode()
+    assert f"Import #{first_import.pk} no longer exists: it was undone already." in page
+    assert f"Undid import #{second_import.pk} (april.csv)" in page
+    assert not SurveyImport.objects.exists()
+    assert rollups_differences() == []
+
+
+def test_the_undo_page_needs_the_delete_permission(client, evidence, queued):
+    job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
+    viewer = User.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_surveyimport"))
+    client.force_login(viewer)
+    url = reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    assert client.get(reverse("admin:partners_surveyimport_changelist")).status_code == 200
+    assert client.get(url).status_code == 403
+
+
+def test_deleting_an_import_on_its_page_undoes_it(
+    client, data_admin, evidence, second_import, queued
+):
     larkspur, quillon, *_, first_import = evidence
     client.force_login(data_admin)
     url = reverse("admin:partners_surveyimport_delete", args=[first_import.pk])
@@ -364,11 +411,11 @@ def test_deleting_an_import_on_its_page_undoes_it(client, data_admin, evidence, 
     assert "Undo the survey import" in text
     assert "Survey responses: 5" in text
     assert "2024-01-10" not in text  # a summary, not a list of every response
-    done = client.post(url, {"post": "yes"}, follow=True)
+    done = undo_job_page(client, client.post(url, {"post": "yes"}), queued)
     assert (
         f"Undid import #{first_import.pk} (survey.csv): 5 responses and 1 comments deleted; "
         "the NPS rollups were updated."
-    ) in messages_of(done)
+    ) in done.content.decode()
     assert list(SurveyImport.objects.all()) == [second_import]
     assert SurveyResponse.objects.count() == 2
     assert list(SurveyComment.objects.values_list("text", flat=True)) == [

@@ -29,7 +29,6 @@ from partners.services import (
     UPLOAD_CHUNK,
     UPLOAD_EXPIRED,
     JobProgress,
-    job_execute,
     upload_discard,
     upload_exists,
     upload_file_name,
@@ -38,6 +37,7 @@ from partners.services import (
 )
 from partners.survey_import import surveys_import
 
+from ..conftest import run_jobs as run
 from ..conftest import wait_for
 from .factories import affiliate, make_mso, make_practice
 
@@ -64,22 +64,6 @@ def practices(db):
     affiliate(p1, larkspur)
     affiliate(p2, quillon)
     return larkspur, quillon
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Queued job ids, collected instead of being sent to the broker."""
-    ids = []
-    monkeypatch.setattr("partners.tasks.job_run.delay_on_commit", ids.append)
-    return ids
-
-
-def run(queued):
-    """Run the queued jobs as the worker would; return the last one."""
-    job = None
-    while queued:
-        job = job_execute(job_id=queued.pop(0))
-    return job
 
 
 def upload(client, data, name="survey.csv", source="Press Ganey"):
