@@ -34,7 +34,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mso_eval.settings")
 
 SOURCE = "bench"
 PRACTICES = 10_000
-YEARS = 10
 COMMENTS = ["Kind staff.", "Long wait, but good care.", 'The "quick" visit took two hours.']
 
 
@@ -64,13 +63,14 @@ def ensure_practices(count=PRACTICES):
     return list(Practice.objects.order_by("code").values_list("code", flat=True))
 
 
-def write_csv(path, rows, codes, seed=1):
-    """A survey export: practice, responded_on, score, response_id, comment (1% filled)."""
+def write_csv(path, rows, codes, days_back, seed=1):
+    """A survey export: practice, responded_on, score, response_id, comment (1% filled); each
+    row has a random practice and a random day of the last ``days_back``."""
     import datetime
 
     rng = random.Random(seed)
     today = datetime.date.today()
-    days = [(today - datetime.timedelta(days=i)).isoformat() for i in range(1, YEARS * 365)]
+    days = [(today - datetime.timedelta(days=i)).isoformat() for i in range(1, days_back + 1)]
     comments = ['"' + text.replace('"', '""') + '"' for text in COMMENTS]
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write("practice,responded_on,score,response_id,comment\n")
@@ -177,14 +177,14 @@ def undo_bench_imports():
     return seconds if ids else None
 
 
-def measure(rows, codes, repeat, keep):
-    path = Path(tempfile.gettempdir()) / f"bench_surveys_{rows}.csv"
+def measure(rows, codes, repeat, keep, days_back):
+    path = Path(tempfile.gettempdir()) / f"bench_surveys_{rows}_{days_back}d.csv"
     started = time.perf_counter()
-    write_csv(path, rows, codes)
+    write_csv(path, rows, codes, days_back)
     size_mb = path.stat().st_size / 1e6
-    print(f"\n== {rows:,} rows: {path} ({size_mb:.0f} MB, written in "
+    print(f"\n== {rows:,} rows over {days_back:,} days: {path} ({size_mb:.0f} MB, written in "
           f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
-    floors, bares, typeds, imports, peaks = [], [], [], [], []
+    floors, bares, typeds, imports, peaks, undos = [], [], [], [], [], []
     for run in range(1, repeat + 1):
         bound = floor_and_lower_bound(path)
         floors.append(bound["floor"])
@@ -196,6 +196,7 @@ def measure(rows, codes, repeat, keep):
         imports.append(result["seconds"])
         peaks.append(result["peak_mb"])
         undo = undo_bench_imports()
+        undos.append(undo)
         print(f"  run {run}: floor {floors[-1]:.2f} s, bare insert {bares[-1]:.2f} s, "
               f"typed insert {typeds[-1]:.2f} s, import {imports[-1]:.2f} s, "
               f"peak RSS {result['peak_mb']:.0f} MB ({result['peak_mb'] - result['before_mb']:+.0f}"
@@ -203,8 +204,8 @@ def measure(rows, codes, repeat, keep):
               f"undo {undo:.1f} s")  # fmt: skip
     if not keep:
         path.unlink()
-    floor, bare, typed, imported, peak = (
-        statistics.median(x) for x in (floors, bares, typeds, imports, peaks)
+    floor, bare, typed, imported, peak, undo = (
+        statistics.median(x) for x in (floors, bares, typeds, imports, peaks, undos)
     )
     print(f"  rows                 {rows:>12,}")
     print(f"  floor COPY           {floor:>12.2f} s  {rows / floor:>12,.0f} rows/s")
@@ -215,6 +216,7 @@ def measure(rows, codes, repeat, keep):
     print(f"  surveys_import       {imported:>12.2f} s  {rows / imported:>12,.0f} rows/s")
     print(f"  ratio import/floor   {imported / floor:>12.2f}    (target <= 2.0)")
     print(f"  import peak RSS      {peak:>12.0f} MB (target <= 250 MB)")
+    print(f"  undo                 {undo:>12.2f} s  {rows / undo:>12,.0f} rows/s")
     return peak
 
 
@@ -224,6 +226,11 @@ def main():
     parser.add_argument("--also", type=int, help="a second, larger size, e.g. 5000000")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; medians shown")
     parser.add_argument("--keep-files", action="store_true", help="keep the CSV files in /tmp")
+    parser.add_argument(
+        "--days", type=int, default=3650,
+        help="days the responses spread over (default ten years: about 0.7 practice-months to"
+        " update per response, the rollups' worst case; 30 is a monthly export)",
+    )  # fmt: skip
     parser.add_argument("--child-import", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
@@ -237,9 +244,9 @@ def main():
     codes = ensure_practices()
     undo_bench_imports()  # leftovers of an interrupted run
     print(f"database {connection.settings_dict['NAME']}, {len(codes):,} practices")
-    first = measure(args.rows, codes, args.repeat, args.keep_files)
+    first = measure(args.rows, codes, args.repeat, args.keep_files, args.days)
     if args.also:
-        second = measure(args.also, codes, args.repeat, args.keep_files)
+        second = measure(args.also, codes, args.repeat, args.keep_files, args.days)
         print(f"\npeak RSS {args.also:,} / {args.rows:,} rows: {second / first:.2f} "
               "(target <= 1.0: memory does not grow with the file)")  # fmt: skip
 
