@@ -332,10 +332,7 @@ class SurveyUploadForm(forms.Form):
 
 
 def undo_message(undone):
-    return (
-        f"Undid import #{undone.survey_import_id} ({undone.file_name}): {undone.responses} "
-        f"responses and {undone.comments} comments deleted; the NPS rollups were updated."
-    )
+    return f"{undone.summary()}; the NPS rollups were updated."
 
 
 @admin.register(SurveyImport)

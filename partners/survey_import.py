@@ -616,6 +616,14 @@ class UndoneImport:
     responses: int
     comments: int
 
+    def summary(self):
+        def count(n, noun):
+            return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+        return (f"Undid import #{self.survey_import_id} ({self.file_name}): "
+                f"{count(self.responses, 'response')} and {count(self.comments, 'comment')} "
+                "deleted")  # fmt: skip
+
 
 def survey_import_undo(*, survey_import_id):
     """Delete an import's responses and comments and its record; the rollups follow.

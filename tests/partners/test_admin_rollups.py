@@ -340,7 +340,7 @@ def test_the_undo_action_asks_first_then_undoes_the_imports_in_a_job(
 
     done = undo_job_page(client, client.post(changelist, {**selected, "post": "yes"}), queued)
     assert (
-        f"Undid import #{second_import.pk} (april.csv): 2 responses and 1 comments deleted; "
+        f"Undid import #{second_import.pk} (april.csv): 2 responses and 1 comment deleted; "
         "the NPS rollups were updated."
     ) in done.content.decode()
     assert list(SurveyImport.objects.all()) == [first_import]
@@ -413,7 +413,7 @@ def test_deleting_an_import_on_its_page_undoes_it(
     assert "2024-01-10" not in text  # a summary, not a list of every response
     done = undo_job_page(client, client.post(url, {"post": "yes"}), queued)
     assert (
-        f"Undid import #{first_import.pk} (survey.csv): 5 responses and 1 comments deleted; "
+        f"Undid import #{first_import.pk} (survey.csv): 5 responses and 1 comment deleted; "
         "the NPS rollups were updated."
     ) in done.content.decode()
     assert list(SurveyImport.objects.all()) == [second_import]

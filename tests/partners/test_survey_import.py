@@ -18,7 +18,7 @@ from partners import survey_import
 from partners.models import MsoNpsMonth, PracticeNpsMonth, SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
-from partners.survey_import import MAX_ERRORS, SurveyImportRefused, surveys_import
+from partners.survey_import import MAX_ERRORS, SurveyImportRefused, UndoneImport, surveys_import
 from tests.conftest import ROOT, database_url_for_tests
 from tests.partners.factories import affiliate, make_mso, make_practice
 
@@ -313,6 +313,15 @@ def test_file_with_some_rows_without_id_cannot_be_imported_twice(tmp_path, store
 
 
 # --- Undo --------------------------------------------------------------------------------
+
+
+def test_the_undo_summary_counts_with_separators_and_singulars():
+    assert UndoneImport(7, "big.csv", 1_250_000, 1).summary() == (
+        "Undid import #7 (big.csv): 1,250,000 responses and 1 comment deleted"
+    )
+    assert UndoneImport(8, "one.csv", 1, 0).summary() == (
+        "Undid import #8 (one.csv): 1 response and 0 comments deleted"
+    )
 
 
 def test_undo_removes_responses_comments_and_record(tmp_path, stored):

@@ -20,7 +20,4 @@ class Command(BaseCommand):
             undone = survey_import_undo(survey_import_id=import_id)
         except SurveyImport.DoesNotExist:
             raise CommandError(f"There is no survey import #{import_id}.", returncode=2) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Undid import #{import_id} ({undone.file_name}): {undone.responses} responses and "
-            f"{undone.comments} comments deleted."
-        ))  # fmt: skip
+        self.stdout.write(self.style.SUCCESS(f"{undone.summary()}."))
