@@ -765,6 +765,14 @@ def _run_survey_undo(job):
             undone.append(asdict(survey_import_undo(survey_import_id=pk)))
         except SurveyImport.DoesNotExist:
             missing.append(pk)
+        except Exception as exc:
+            if not undone:
+                raise
+            # The failed import was rolled back; the ones before it stay undone: say which.
+            logger.exception("undo of import %s failed", pk)
+            done_ids = ", ".join(f"#{u['survey_import_id']}" for u in undone)
+            raise JobError(f"undoing import #{pk} failed ({exc.__class__.__name__}); "
+                           f"{done_ids} had been undone before it") from exc  # fmt: skip
     return {"undone": undone, "missing": missing}
 
 

@@ -390,6 +390,35 @@ def test_an_import_undone_meanwhile_is_reported_and_the_others_are_undone(
     assert rollups_differences() == []
 
 
+def test_a_failed_undo_says_which_imports_were_undone_before_it(
+    client, data_admin, evidence, second_import, queued
+):
+    first_import = evidence[-1]
+    client.force_login(data_admin)
+    confirmed = client.post(reverse("admin:partners_surveyimport_changelist"), {
+        "action": "delete_selected", "post": "yes",
+        ACTION_CHECKBOX_NAME: [first_import.pk, second_import.pk],
+    })  # fmt: skip
+    real_undo = survey_import_undo
+
+    def undo_then_fail(*, survey_import_id):
+        if survey_import_id == second_import.pk:
+            raise RuntimeError("disk full")
+        return real_undo(survey_import_id=survey_import_id)
+
+    with mock.patch("partners.survey_import.survey_import_undo", undo_then_fail):
+        job = run_jobs(queued)
+    assert job.status == "failed"
+    assert job.error == (
+        f"undoing import #{second_import.pk} failed (RuntimeError); "
+        f"#{first_import.pk} had been undone before it"
+    )
+    page = client.get(confirmed["Location"]).content.decode()
+    assert f"The undo stopped: {job.error}." in page
+    assert list(SurveyImport.objects.all()) == [second_import]
+    assert rollups_differences() == []
+
+
 def test_the_undo_page_needs_the_delete_permission(client, evidence, queued):
     job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
     viewer = User.objects.create_user("viewer", is_staff=True)
