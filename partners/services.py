@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.move import file_move_safe
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -676,19 +676,21 @@ def _run_practices_import(job):
 
 
 class JobProgress:
-    """Records a job's progress as the share of ``total`` bytes read.
+    """Records a job's progress: first the share of ``total`` bytes read, up to ``read_share``
+    percent, then the stages of the work that follows the reading (see ``stage``).
 
-    Writes at most every 2 points or every half second, so a gigabyte file costs a few dozen
-    small updates. Stops at 99: the checks that follow the reading take time too. The survey
-    import reads its file before its transaction begins, so each write is seen at once.
+    Reading writes at most every 2 points or every half second, so a gigabyte file costs a few
+    dozen small updates. The survey import reads its file before its transaction begins, so
+    each of these writes is seen at once.
     """
 
-    def __init__(self, job_id, *, total, clock=time.monotonic):
+    def __init__(self, job_id, *, total, read_share=99, clock=time.monotonic):
         self.job_id, self.total, self.clock = job_id, max(total, 1), clock
+        self.read_share = read_share
         self.percent, self.written_at = 0, clock()
 
     def __call__(self, done):
-        percent = min(99, done * 100 // self.total)
+        percent = min(self.read_share, round(done * self.read_share / self.total))
         now = self.clock()
         if percent <= self.percent:
             return
@@ -696,6 +698,33 @@ class JobProgress:
             return
         self.percent, self.written_at = percent, now
         Job.objects.filter(pk=self.job_id).update(progress=percent)
+
+    def stage(self, message, percent_after_reading):
+        """A stage of the work after the reading begins, while the import's transaction is
+        open: written through a connection of its own, so that the page sees it at once.
+        SQLite allows one writer at a time, so there the stages are not shown (the reading
+        then counts up to 99%)."""
+        if connection.vendor != "postgresql":
+            return
+        percent = self.read_share + (99 - self.read_share) * percent_after_reading // 100
+        self.percent = max(self.percent, percent)
+        own = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with own.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE partners_job SET progress = %s, message = %s WHERE id = %s",
+                    [self.percent, message[:300], self.job_id],
+                )
+        finally:
+            own.close()
+
+    @staticmethod
+    def read_share_for(*, dry_run):
+        """How much of the bar the reading fills: where the stages after it are shown (only on
+        PostgreSQL), the reading is most of a check but a fifth of an import."""
+        if connection.vendor != "postgresql":
+            return 99
+        return 70 if dry_run else 20
 
 
 def survey_report_as_json(report):
@@ -723,15 +752,15 @@ def _run_survey_file(job, *, dry_run):
         stream = upload_open(token=payload["upload"])
     except FileNotFoundError:
         raise ImportRefused([LineError(0, UPLOAD_EXPIRED)]) from None
-    verb = "Checking" if dry_run else "Importing"
-    job_progress(job, percent=0, message=f"{verb} {payload['file_name']}")
-    progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size)
+    job_progress(job, percent=0, message="Reading the file")
+    progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size,
+                           read_share=JobProgress.read_share_for(dry_run=dry_run))  # fmt: skip
     keep = False
     try:
         with stream:
             report = surveys_import(
                 stream=stream, file_name=payload["file_name"], source=payload["source"],
-                user=user, dry_run=dry_run, progress=progress,
+                user=user, dry_run=dry_run, progress=progress, on_stage=progress.stage,
             )  # fmt: skip
         keep = dry_run  # a file that passed its check waits for the confirmation
     finally:

@@ -11,14 +11,21 @@ import sys
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 from django.utils import timezone
 
 from partners import survey_import
+from partners.management.commands.import_surveys import TerminalProgress, describe
 from partners.models import MsoNpsMonth, PracticeNpsMonth, SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
-from partners.survey_import import MAX_ERRORS, SurveyImportRefused, UndoneImport, surveys_import
+from partners.survey_import import (
+    MAX_ERRORS,
+    SurveyImportRefused,
+    SurveyImportReport,
+    UndoneImport,
+    surveys_import,
+)
 from tests.conftest import ROOT, database_url_for_tests
 from tests.partners.factories import affiliate, make_mso, make_practice
 
@@ -313,6 +320,52 @@ def test_file_with_some_rows_without_id_cannot_be_imported_twice(tmp_path, store
 
 
 # --- Undo --------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_the_command_shows_the_reading_then_each_stage(tmp_path, stored):
+    out, err = io.StringIO(), _Terminal()
+    call_command("import_surveys", str(write(tmp_path, GOOD)), stdout=out, stderr=err)
+    shown = err.getvalue()
+    assert shown.startswith("\rReading surveys.csv: ")
+    assert shown.endswith(
+        "\rReading surveys.csv: 100%\nChecking the file as a whole…\nWriting 3 responses…"
+        "\nUpdating the NPS rollups…"
+        "\nSaving: the database checks every response before it commits…\n"
+    )
+    assert "Imported" in out.getvalue()
+
+
+def test_on_a_terminal_the_undo_command_first_says_what_it_undoes(tmp_path, stored):
+    survey_import_id = imported_as(run(write(tmp_path, GOOD)))
+    err = _Terminal()
+    call_command("undo_import", str(survey_import_id), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == f"Undoing import #{survey_import_id} (surveys.csv, 3 responses)…\n"
+
+
+def test_big_counts_are_printed_with_thousands_separators():
+    report = SurveyImportReport(
+        file_name="big.csv", source="v", rows=1_250_000, imported=1_249_000, skipped=1_000,
+        practices=10_000, promoters=500_000, passives=400_000, detractors=349_000,
+    )  # fmt: skip
+    assert describe(report)[0] == "rows: 1,250,000"
+    assert describe(report)[1] == "practices: 10,000"
+    assert "(promoters 500,000, passives 400,000, detractors 349,000)" in describe(report)[3]
+    assert report.summary().startswith("1,249,000 responses imported, 1,000 skipped")
+
+
+def test_the_terminal_progress_is_not_in_the_error_colour():
+    terminal = OutputWrapper(_Terminal())
+    terminal.style_func = lambda text: f"\x1b[31m{text}\x1b[0m"  # as on a real terminal
+    progress = TerminalProgress(terminal, name="s.csv", total=10)
+    progress(10)
+    progress.stage("Writing 3 responses", 10)
+    progress.done()
+    assert terminal._out.getvalue() == "\rReading s.csv: 100%\nWriting 3 responses…\n"
 
 
 def test_the_undo_summary_counts_with_separators_and_singulars():

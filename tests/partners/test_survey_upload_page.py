@@ -217,7 +217,7 @@ def test_after_a_thousand_errors_the_rest_are_counted(client, data_admin, practi
     assert len(page.context["errors"]) == 1000
     assert page.content.decode().count("is outside the scale 0 to 10") == 1000
     assert "... and 3 more errors." in page.content.decode()
-    assert "1003 errors; the first 1000 are listed." in text(page)
+    assert "1,003 errors; the first 1,000 are listed." in text(page)
 
 
 @pytest.mark.django_db
@@ -430,6 +430,77 @@ def test_progress_is_seen_by_others_while_the_file_is_read(practices):
     assert len(data) > 3_000_000
     assert any(0 < percent < 99 for percent in seen)  # seen while the file was being read
     assert seen == sorted(seen) and seen[-1] >= 90
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stages_after_the_reading_are_seen_while_the_import_is_still_open(practices):
+    """Writing a million responses and committing them take most of an import's time, inside
+    its transaction: the page must still see which stage it is in."""
+    job = _job(JobStatus.RUNNING)
+    share = JobProgress.read_share_for(dry_run=False)
+    progress = JobProgress(job.pk, total=len(GOOD), read_share=share)
+    onlooker = connections.create_connection(DEFAULT_DB_ALIAS)
+    seen = []
+
+    def on_stage(message, percent):
+        progress.stage(message, percent)
+        with onlooker.cursor() as cursor:
+            cursor.execute("SELECT progress, message FROM partners_job WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone())
+
+    try:
+        surveys_import(stream=io.BytesIO(GOOD), file_name="s.csv", source="t",
+                       progress=progress, on_stage=on_stage)  # fmt: skip
+    finally:
+        onlooker.close()
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        assert share == 20
+        assert seen == [
+            (20, "Checking the file as a whole"),
+            (27, "Writing 6 responses"),
+            (59, "Updating the NPS rollups"),
+            (67, "Saving: the database checks every response before it commits"),
+        ]
+    else:  # one writer at a time: the stages are not written, the reading fills the bar
+        assert share == 99
+        assert seen == [(99, "")] * 4
+
+
+def test_an_import_goes_through_its_stages_in_order_and_a_check_stops_after_the_first(
+    practices,
+):
+    stages = []
+    record = lambda message, percent: stages.append((message, percent))  # noqa: E731
+    surveys_import(stream=io.BytesIO(GOOD), file_name="s.csv", dry_run=True, on_stage=record)
+    assert stages == [("Checking the file as a whole", 0)]
+    stages.clear()
+    surveys_import(stream=io.BytesIO(GOOD), file_name="s.csv", on_stage=record)
+    assert [percent for _, percent in stages] == [0, 10, 50, 60]
+    assert stages[1] == ("Writing 6 responses", 10)
+
+
+def test_a_big_files_preview_groups_the_digits(client, data_admin):
+    result = {
+        "source": "Vendor", "rows": 1_250_000, "skipped": 1_000, "imported": 1_249_000,
+        "practices": 10_000, "first_day": "2016-01-01", "last_day": "2025-12-31", "nps": 12.5,
+        "promoters": 500_000, "passives": 400_000, "detractors": 349_000, "warnings": [],
+    }  # fmt: skip
+    job = _job(JobStatus.SUCCEEDED, 100, result=result)
+    client.force_login(data_admin)
+    shown = figures(client.get(job_url(job)))
+    assert (shown["Rows"], shown["Responses to import"], shown["Practices"]) == (
+        "1,250,000", "1,249,000", "10,000"
+    )  # fmt: skip
+    assert shown["Detractors (0–6)"] == "349,000"
+
+
+def test_the_running_import_page_shows_its_stage(client, data_admin):
+    job = _job(JobStatus.RUNNING, progress=27, kind="survey_import",
+               message="Writing 1,000,000 responses")  # fmt: skip
+    client.force_login(data_admin)
+    page = client.get(job_url(job)).content.decode()
+    assert "Importing big.csv: <strong>27%</strong>" in page
+    assert '<p id="job-stage">Writing 1,000,000 responses…</p>' in page
 
 
 # --- Staging ---------------------------------------------------------------------------------

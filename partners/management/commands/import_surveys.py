@@ -27,12 +27,41 @@ def describe(report):
         if report.first_day else "none"
     )  # fmt: skip
     return [
-        f"rows: {report.rows}",
-        f"practices: {report.practices}",
+        f"rows: {report.rows:,}",
+        f"practices: {report.practices:,}",
         f"dates: {days}",
-        f"NPS of the file: {nps} (promoters {report.promoters}, passives {report.passives}, "
-        f"detractors {report.detractors})",
+        f"NPS of the file: {nps} (promoters {report.promoters:,}, passives {report.passives:,}, "
+        f"detractors {report.detractors:,})",
     ]
+
+
+def PLAIN(text):  # noqa: N802 - a style, named as Django's are
+    """Not in the error colour the command's standard error is written in on a terminal."""
+    return text
+
+
+class TerminalProgress:
+    """On a terminal, the share of the file read, counting up on one line, then each stage
+    of the work after the reading on a line of its own. Elsewhere (a pipe, a log): nothing."""
+
+    def __init__(self, out, *, name, total):
+        self.out, self.name, self.total = out, name, max(total, 1)
+        self.shown = -1
+
+    def __call__(self, done):
+        percent = done * 100 // self.total
+        if percent != self.shown:
+            self.shown = percent
+            self.out.write(f"\rReading {self.name}: {percent}%", PLAIN, ending="")
+            self.out.flush()
+
+    def stage(self, message, percent):
+        self.out.write(f"\n{message}…", PLAIN, ending="")
+        self.out.flush()
+
+    def done(self):
+        if self.shown >= 0:
+            self.out.write("", PLAIN)  # end the last line
 
 
 class Command(BaseCommand):
@@ -64,27 +93,36 @@ class Command(BaseCommand):
             stream = open(file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
+        progress = None
+        if self.stderr.isatty():
+            progress = TerminalProgress(self.stderr, name=os.path.basename(file),
+                                        total=os.fstat(stream.fileno()).st_size)  # fmt: skip
         try:
             with stream:
                 report = surveys_import(
                     stream=stream, file_name=os.path.basename(file), source=source,
-                    user=importer, dry_run=dry_run,
+                    user=importer, dry_run=dry_run, progress=progress,
+                    on_stage=progress and progress.stage,
                 )  # fmt: skip
         except SurveyImportRefused as exc:
+            if progress:
+                progress.done()
             self.stderr.write(f"Refused {file}: nothing was imported.")
             for line in exc.report_lines():
                 self.stderr.write(line)
             sys.exit(1)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
+        if progress:
+            progress.done()
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         for line in describe(report):
             self.stdout.write(line)
         if dry_run:
             self.stdout.write(
-                f"Dry run: {report.imported} responses would be imported"
-                + (f", {report.skipped} skipped as already imported." if report.skipped else ".")
+                f"Dry run: {report.imported:,} responses would be imported"
+                + (f", {report.skipped:,} skipped as already imported." if report.skipped else ".")
                 + " Nothing was written."
             )
             return

@@ -5,6 +5,7 @@ Exit status: 0 undone, 2 usage error (including an import id that does not exist
 
 from django.core.management.base import BaseCommand, CommandError
 
+from partners.management.commands.import_surveys import PLAIN
 from partners.models import SurveyImport
 from partners.survey_import import survey_import_undo
 
@@ -16,6 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("import_id", type=int, help="The number of the import (import #ID).")
 
     def handle(self, *args, import_id, **options):
+        survey_import = SurveyImport.objects.filter(pk=import_id).first()
+        if survey_import and self.stderr.isatty():
+            self.stderr.write(f"Undoing import #{import_id} ({survey_import.file_name}, "
+                              f"{survey_import.rows:,} responses)…", PLAIN)  # fmt: skip
         try:
             undone = survey_import_undo(survey_import_id=import_id)
         except SurveyImport.DoesNotExist:
