@@ -12,6 +12,7 @@ import os
 import re
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
@@ -608,7 +609,9 @@ def _finished(job):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_upload_check_and_import_on_a_real_worker(client, celery_worker, data_admin, practices):
+def test_upload_check_import_and_undo_on_a_real_worker(
+    client, celery_worker, data_admin, practices
+):
     larkspur, _ = practices
     client.force_login(data_admin)
     response = upload(client, GOOD)
@@ -632,3 +635,18 @@ def test_upload_check_and_import_on_a_real_worker(client, celery_worker, data_ad
     assert survey_import.imported_by == data_admin
     assert rollups_differences() == []
     assert larkspur_nps(larkspur) == (3, pytest.approx(100 * 2 / 3))
+
+    # Undone from the list of imports, by the same worker.
+    undo = client.post(reverse("admin:partners_surveyimport_changelist"), {
+        "action": "delete_selected", "post": "yes", ACTION_CHECKBOX_NAME: [survey_import.pk],
+    })  # fmt: skip
+    job = Job.objects.get(kind="survey_undo")
+    assert undo["Location"] == reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    wait_for(lambda: _finished(job), worker=celery_worker)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (
+        f"Undid import #{survey_import.pk} (survey.csv): 6 responses and 2 comments deleted"
+        in text(client.get(undo["Location"]))
+    )
+    assert nothing_written() and not SurveyImport.objects.exists()
+    assert rollups_differences() == []
