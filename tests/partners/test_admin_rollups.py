@@ -419,6 +419,18 @@ def test_a_failed_undo_says_which_imports_were_undone_before_it(
     assert rollups_differences() == []
 
 
+def test_htmx_polls_the_undo_partial_until_the_job_is_done(client, data_admin, evidence, queued):
+    job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
+    url = reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    client.force_login(data_admin)
+    polled = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert polled.lstrip().startswith('<div id="survey-undo"')  # the partial, not the page
+    assert 'hx-trigger="every 1s"' in polled
+    run_jobs(queued)
+    done = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in done and "Undid import #" in done
+
+
 def test_the_undo_page_needs_the_delete_permission(client, evidence, queued):
     job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
     viewer = User.objects.create_user("viewer", is_staff=True)
