@@ -32,8 +32,8 @@ from partners.models import (
     SurveyImport,
     SurveyResponse,
 )
+from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
 from partners.rollups import rollups_differences
-from partners.services import CONSULTANT, DATA_ADMIN, SURGEON
 
 TINY = {"scale": "tiny", "seed": 7, "as_of": "2026-06-01"}
 
@@ -253,7 +253,10 @@ def test_copy_and_the_survey_import_store_the_same_data(monkeypatch):
     copied = digest()
     assert rollups_differences() == []
 
-    monkeypatch.setattr(demo, "copy_responses", lambda rows, _: demo.import_responses(rows))
+    # Patched where load() looks it up: the package only re-exports it.
+    monkeypatch.setattr(
+        "partners.demo.generator.copy_responses", lambda rows, _: demo.import_responses(rows)
+    )
     seed(reset=True, **TINY)
     assert digest() == copied
     assert rollups_differences() == []
