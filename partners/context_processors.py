@@ -1,14 +1,15 @@
 from django.utils.functional import SimpleLazyObject
 
-from .services import ROLES
+from .roles import ROLES
 
 
 def roles(request):
     """``roles`` in templates: the names of the current user's role groups (looked up lazily)."""
 
     def names():
-        user = request.user
-        if not user.is_authenticated:
+        # Error pages may be rendered for a request the auth middleware never saw.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
             return set()
         if user.is_superuser:
             return set(ROLES)
