@@ -106,17 +106,52 @@ class PromiseForm(forms.Form):
 
     @property
     def area_label(self):
-        return ServiceArea(self["service_area"].value()).label
+        # A crafted post may carry any value here: show it, do not fail on it.
+        value = self["service_area"].value()
+        return SERVICE_AREA_LABELS.get(value, "Unknown service area")
+
+
+SERVICE_AREA_LABELS = dict(ServiceArea.choices)
+RELOAD = "Reload the page and try again."
 
 
 class BasePromiseFormSet(forms.BaseFormSet):
+    """One row per service area, at most; rows are hidden inputs, so their errors are named
+    here, above the ledger, by row number."""
+
+    default_error_messages = {
+        "too_many_forms": (
+            "The promise ledger has at most %(num)d rows, one per service area. " + RELOAD
+        ),
+        "missing_management_form": (
+            "The promise ledger was not sent completely (missing or invalid: "
+            "%(field_names)s). " + RELOAD
+        ),
+    }
+
     def clean(self):
-        areas = [f.cleaned_data.get("service_area") for f in self.forms if f.cleaned_data]
-        if len(areas) != len(set(areas)):
-            raise ValidationError("Each service area appears once in the promise ledger.")
+        errors, seen = [], set()
+        for row, form in enumerate(self.forms, start=1):
+            value = form["service_area"].value()
+            if "service_area" in form.errors:
+                if value in (None, ""):
+                    errors.append(f"Promise ledger row {row}: the service area is missing.")
+                else:
+                    errors.append(f"Promise ledger row {row}: “{value}” is not a service area.")
+            elif value in seen:
+                errors.append(
+                    f"Promise ledger row {row}: {SERVICE_AREA_LABELS[value]} appears twice; "
+                    "each service area appears once."
+                )
+            seen.add(value)
+        if errors:
+            raise ValidationError([*errors, RELOAD])
 
 
-PromiseFormSet = forms.formset_factory(PromiseForm, formset=BasePromiseFormSet, extra=0)
+PromiseFormSet = forms.formset_factory(
+    PromiseForm, formset=BasePromiseFormSet, extra=0,
+    max_num=len(ServiceArea), validate_max=True, absolute_max=len(ServiceArea),
+)  # fmt: skip
 
 
 def promise_formset(*, data=None, interview=None):

@@ -1,6 +1,7 @@
 """The reference interview pages: capture in the article's order, validation, permissions."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -153,10 +154,87 @@ def test_saving_an_interview_asks_for_a_recompute(client, consultant, mso, setti
     from partners.models import Job
 
     settings.SCORECARDS_AUTO_RECOMPUTE = True
-    monkeypatch.setattr("partners.tasks.job_run.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("partners.jobs.job_send", lambda **k: True)
     client.force_login(consultant)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("interview_create"), form_data(mso))
         client.post(reverse("interview_create"), form_data(mso, interviewee="Dr. Two"))
     assert ReferenceInterview.objects.count() == 2
     assert Job.objects.filter(kind="compute_scorecards", status="queued").count() == 1
+
+
+# --- Crafted promise-ledger posts: a form error, never a server error -----------------------
+
+
+def _without(data, *keys):
+    return {k: v for k, v in data.items() if k not in keys}
+
+
+@pytest.mark.parametrize("data, message", [
+    (lambda mso: form_data(mso, **{"ledger-2-service_area": "bogus"}),
+     'Promise ledger row 3: “bogus” is not a service area.'),
+    (lambda mso: _without(form_data(mso), "ledger-2-service_area"),
+     "Promise ledger row 3: the service area is missing."),
+    (lambda mso: form_data(mso, **{"ledger-2-service_area": ""}),
+     "Promise ledger row 3: the service area is missing."),
+    (lambda mso: form_data(mso, **{"ledger-2-service_area": ServiceArea.values[0]}),
+     "Promise ledger row 3: Marketing appears twice; each service area appears once."),
+], ids=["bogus", "missing", "empty", "duplicate"])  # fmt: skip
+def test_a_crafted_ledger_row_is_refused_with_a_form_error(client, consultant, mso, data, message):
+    client.force_login(consultant)
+    response = client.post(reverse("interview_create"), data(mso))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page and "Please correct the errors below." in page
+    assert not ReferenceInterview.objects.exists()
+
+
+@pytest.mark.parametrize("total", [len(ServiceArea.values) + 1, 5000])
+def test_the_ledger_accepts_at_most_one_row_per_service_area(client, consultant, mso, total):
+    client.force_login(consultant)
+    data = form_data(mso, **{"ledger-TOTAL_FORMS": total})
+    response = client.post(reverse("interview_create"), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The promise ledger has at most 11 rows, one per service area." in page
+    # Never more rows than service areas are built or shown.
+    assert len(re.findall(r'name="ledger-\d+-service_area"', page)) == len(ServiceArea.values)
+    assert len(response.context["ledger"].forms) <= len(ServiceArea.values)
+    assert not ReferenceInterview.objects.exists()
+
+
+def test_the_ledger_formset_has_a_sane_maximum():
+    from partners.forms import PromiseFormSet
+
+    assert PromiseFormSet.max_num == PromiseFormSet.absolute_max == len(ServiceArea.values) == 11
+    assert PromiseFormSet.validate_max
+
+
+def test_a_ledger_without_its_management_form_is_refused(client, consultant, mso):
+    client.force_login(consultant)
+    data = _without(form_data(mso), "ledger-TOTAL_FORMS", "ledger-INITIAL_FORMS")
+    response = client.post(reverse("interview_create"), data)
+    assert response.status_code == 200
+    assert "The promise ledger was not sent completely" in response.content.decode()
+    assert not ReferenceInterview.objects.exists()
+
+
+def test_editing_with_a_crafted_ledger_keeps_the_interview(client, consultant, mso):
+    interview = make_interview(mso, recorded_by=consultant)
+    PromiseItem.objects.create(interview=interview, service_area="hr", outcome="kept")
+    client.force_login(consultant)
+    data = form_data(
+        mso,
+        interviewee="Dr. Renamed",
+        **{"ledger-0-service_area": "nonsense", "ledger-TOTAL_FORMS": 5000},
+    )
+    response = client.post(reverse("interview_edit", args=[interview.pk]), data)
+    assert response.status_code == 200
+    assert "The promise ledger has at most 11 rows" in response.content.decode()
+    data = form_data(mso, interviewee="Dr. Renamed", **{"ledger-0-service_area": "nonsense"})
+    response = client.post(reverse("interview_edit", args=[interview.pk]), data)
+    assert response.status_code == 200
+    assert "Promise ledger row 1: “nonsense” is not a service area." in response.content.decode()
+    interview.refresh_from_db()
+    assert interview.interviewee != "Dr. Renamed"
+    assert list(interview.promise_ledger.values_list("service_area", "outcome")) == [("hr", "kept")]
