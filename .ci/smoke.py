@@ -56,3 +56,16 @@ rows = home.count('<th scope="row"')
 assert "Log out surgeon" in home, "login as the demo surgeon failed"
 assert rows == 12, f"expected the 12 demo MSOs on the home page, found {rows}"
 print(f"home page as surgeon: {rows} MSOs listed")
+
+# `make run` queues the first scorecard computation: the page says it is under way until the
+# worker has stored the snapshot.
+deadline = time.monotonic() + 120
+while True:
+    scorecards = get("/scorecards/")
+    if '<table class="scorecard">' in scorecards:
+        break
+    assert "The first scorecard is being computed." in scorecards, scorecards
+    if time.monotonic() > deadline:
+        sys.exit("timed out waiting for the first scorecard snapshot")
+    time.sleep(1)
+print("scorecards: the first snapshot was computed by the worker")

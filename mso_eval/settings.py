@@ -190,6 +190,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The worker's beat (``celery worker -B`` or ``celery beat``) sweeps the jobs every minute:
+# queued jobs no worker started within JOBS_START_TIMEOUT seconds after they were due are
+# sent again once, then failed; jobs running past the time limit are failed.
+JOBS_START_TIMEOUT = envint("JOBS_START_TIMEOUT", 10 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "partners.tasks.jobs_sweep",
+                   "schedule": float(envint("JOBS_SWEEP_EVERY", 60))},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Recompute the scorecards (debounced) whenever evidence changes.
 SCORECARDS_AUTO_RECOMPUTE = envbool("SCORECARDS_AUTO_RECOMPUTE", True)
 

@@ -8,7 +8,8 @@ admin.site.site_title = "MSO Evaluator"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before the admin: partners routes a few pages of its own under admin/.
+    path("", include("partners.urls")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
-    path("", include("partners.urls")),
 ]

@@ -5,23 +5,26 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import pluralize
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from . import services, tasks
+from .csvfiles import ImportRefused
+from .forms import PracticeImportForm
+from .jobs import job_enqueue
 from .models import (
     MSO,
+    SURVEY_UNDO,
     Accreditation,
     Affiliation,
     AggregateNPSSubmission,
     Benchmark,
     Claim,
     Job,
-    JobStatus,
     MSOService,
     Practice,
     PromiseItem,
@@ -32,25 +35,11 @@ from .models import (
     SurveyResponse,
     overlap_message,
 )
-from .rollups import rollups_rebuild_practices
+from .practice_import import practices_import
 from .selectors import active_affiliation_q
-from .services import (
-    PRACTICE_COLUMNS,
-    PRACTICE_OPTIONAL_COLUMNS,
-    UPLOAD_EXPIRED,
-    ImportRefused,
-    job_enqueue,
-    practices_import,
-    upload_discard,
-    upload_exists,
-    upload_read,
-    upload_stage,
-    upload_stage_file,
-)
 from .signals import evidence_changed
-from .survey_import import OPTIONAL_COLUMNS as SURVEY_OPTIONAL_COLUMNS
-from .survey_import import REQUIRED_COLUMNS as SURVEY_REQUIRED_COLUMNS
-from .survey_import import SOURCE_MAX, UndoneImport
+from .uploads import UPLOAD_EXPIRED, upload_discard, upload_read, upload_stage
+from .views import can_upload_surveys, survey_upload
 
 
 class SendsEvidenceChanged:
@@ -67,26 +56,6 @@ class SendsEvidenceChanged:
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         evidence_changed.send(sender=self.model)
-
-
-class RebuildsPracticeRollups:
-    """For models with a ``practice`` whose rows move NPS counts (responses, affiliations): the
-    practices' rollups are rebuilt in the same transaction as every change. The admin wraps
-    the change and delete pages in one; bulk deletes (delete_queryset) open their own."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        rollups_rebuild_practices(practice_ids=[form.initial.get("practice"), obj.practice_id])
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        rollups_rebuild_practices(practice_ids=[obj.practice_id])
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            practice_ids = set(queryset.values_list("practice_id", flat=True).distinct())
-            super().delete_queryset(request, queryset)
-            rollups_rebuild_practices(practice_ids=practice_ids)
 
 
 class AffiliationFormSet(forms.BaseInlineFormSet):
@@ -119,26 +88,15 @@ class AffiliationInline(admin.TabularInline):
     autocomplete_fields = ["practice", "mso"]
 
 
-def _affiliation_practice_ids(formset):
-    """The practices whose affiliations the formset adds, changes or deletes, before and after
-    (an inline on an MSO may move an affiliation to another practice)."""
-    ids = set()
-    for form in formset.forms:
-        if form in formset.deleted_forms or form.has_changed():
-            ids.update([form.initial.get("practice"), form.instance.practice_id])
-    return ids - {None}
-
-
-class AffiliationRollupsMixin:
-    """Responses count for the MSO their practice had on their day, so saving affiliation
-    inlines rebuilds the rollups of the practices concerned, in the admin's transaction."""
+class AffiliationInlinesKeepRollups:
+    """Affiliation inlines (on an MSO or a practice) are saved through the service that
+    keeps the rollups exact."""
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Affiliation:
             return super().save_formset(request, form, formset, change)
-        practice_ids = _affiliation_practice_ids(formset)
-        super().save_formset(request, form, formset, change)
-        rollups_rebuild_practices(practice_ids=practice_ids)
+        saved = formset.save(commit=False)
+        services.affiliations_save(saved=saved, deleted=formset.deleted_objects)
 
 
 class MSOServiceInline(admin.TabularInline):
@@ -147,7 +105,7 @@ class MSOServiceInline(admin.TabularInline):
 
 
 @admin.register(MSO)
-class MSOAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAdmin):
+class MSOAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.ModelAdmin):
     list_display = [
         "name", "ownership_model", "specialty_focus", "active_practices", "founded_year",
         "published",
@@ -175,20 +133,11 @@ class MSOAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAdmin):
     def active_practices(self, obj):
         return obj._active
 
-    # The cascade deletes the MSO's affiliations and its rollup rows; the responses of its
-    # practices are then unaffiliated on those days and must be counted so.
     def delete_model(self, request, obj):
-        practice_ids = set(obj.affiliations.values_list("practice_id", flat=True))
-        super().delete_model(request, obj)
-        rollups_rebuild_practices(practice_ids=practice_ids)
+        services.msos_delete(queryset=MSO.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            practice_ids = set(
-                Affiliation.objects.filter(mso__in=queryset).values_list("practice_id", flat=True)
-            )
-            super().delete_queryset(request, queryset)
-            rollups_rebuild_practices(practice_ids=practice_ids)
+        services.msos_delete(queryset=queryset)
 
 
 class AccreditationInline(admin.TabularInline):
@@ -201,23 +150,19 @@ class QualityDesignationInline(admin.TabularInline):
     extra = 0
 
 
-class PracticeImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=(
-            f"Columns {', '.join(PRACTICE_COLUMNS)} and optionally "
-            f"{', '.join(PRACTICE_OPTIONAL_COLUMNS)}; UTF-8; dates YYYY-MM-DD or M/D/YYYY."
-        ),
-    )
-
-
 @admin.register(Practice)
-class PracticeAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAdmin):
+class PracticeAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.ModelAdmin):
     list_display = ["code", "name", "city", "state", "surgeons"]
     list_filter = ["state", "affiliations__mso"]
     search_fields = ["code", "name", "city"]
     inlines = [AffiliationInline, AccreditationInline, QualityDesignationInline]
     change_list_template = "admin/partners/practice/change_list.html"
+
+    def delete_model(self, request, obj):
+        services.practices_delete(queryset=Practice.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.practices_delete(queryset=queryset)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)
@@ -238,7 +183,7 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAd
             try:
                 result = practices_import(data=upload_read(token=token))
             except FileNotFoundError:
-                messages.error(request, "That upload has expired; please upload the file again.")
+                messages.error(request, UPLOAD_EXPIRED)
                 return redirect("admin:partners_practice_import")
             except ImportRefused as exc:
                 # The stored data changed since the preview.
@@ -262,12 +207,21 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationRollupsMixin, admin.ModelAd
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(SendsEvidenceChanged, RebuildsPracticeRollups, admin.ModelAdmin):
+class AffiliationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["practice", "mso", "started_on", "ended_on"]
     list_filter = ["mso"]
     search_fields = ["practice__code", "practice__name", "mso__name"]
     autocomplete_fields = ["practice", "mso"]
     date_hierarchy = "started_on"
+
+    def save_model(self, request, obj, form, change):
+        services.affiliations_save(saved=[obj])
+
+    def delete_model(self, request, obj):
+        services.affiliations_save(deleted=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.affiliations_delete(queryset=queryset)
 
 
 
@@ -303,37 +257,6 @@ class QualityDesignationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
 
 
 # --- Survey files: upload, preview, import, undo ------------------------------------------
-
-SURVEY_JOB_KINDS = ("survey_preview", "survey_import")
-
-
-def can_upload_surveys(user):
-    """Whoever may add survey responses (data admins) may upload survey files."""
-    opts = SurveyResponse._meta
-    return user.has_perm(f"{opts.app_label}.{get_permission_codename('add', opts)}")
-
-
-class SurveyUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=(
-            f"Columns {', '.join(SURVEY_REQUIRED_COLUMNS)} and optionally "
-            f"{', '.join(SURVEY_OPTIONAL_COLUMNS)}, in any order; UTF-8; dates YYYY-MM-DD or "
-            "M/D/YYYY; scores 0 to 10."
-        ),
-    )
-    source = forms.CharField(
-        max_length=SOURCE_MAX,
-        help_text=(
-            "The survey vendor or export the file comes from. A response id is imported once "
-            "per source: rows whose id was already imported from it are skipped."
-        ),
-    )
-
-
-def undo_message(undone):
-    return f"{undone.summary()}; the NPS rollups were updated."
-
 
 @admin.register(SurveyImport)
 class SurveyImportAdmin(admin.ModelAdmin):
@@ -372,7 +295,7 @@ class SurveyImportAdmin(admin.ModelAdmin):
         return False
 
     def add_view(self, request, form_url="", extra_context=None):
-        return self.upload_view(request)
+        return survey_upload(request)
 
     # Deleting an import undoes it: the responses' counts leave the rollups first (the ORM
     # cascade would delete the responses and leave their counts in the rollups). A million
@@ -382,10 +305,11 @@ class SurveyImportAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         ids = sorted(obj.pk for obj in queryset)
-        return job_enqueue(kind="survey_undo", payload={"imports": ids}, user=request.user)
+        return job_enqueue(task=tasks.survey_undo, kind=SURVEY_UNDO, payload={"imports": ids},
+                           user=request.user)  # fmt: skip
 
     def response_delete(self, request, obj_display, obj_id):
-        return redirect("admin:partners_surveyimport_undo_job", request.survey_undo_job.pk)
+        return redirect("survey_undo_job", request.survey_undo_job.pk)
 
     def get_deleted_objects(self, objs, request):
         # The default lists every response of every import: millions of lines.
@@ -412,7 +336,7 @@ class SurveyImportAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             self.log_deletions(request, queryset)
             job = self.delete_queryset(request, queryset)
-            return redirect("admin:partners_surveyimport_undo_job", job.pk)
+            return redirect("survey_undo_job", job.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": "Undo survey imports",
@@ -426,115 +350,9 @@ class SurveyImportAdmin(admin.ModelAdmin):
             request, "admin/partners/surveyimport/undo_confirmation.html", context
         )
 
-    def get_urls(self):
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view),
-                 name="partners_surveyimport_upload"),
-            path("upload/<int:job_id>/", self.admin_site.admin_view(self.upload_job_view),
-                 name="partners_surveyimport_upload_job"),
-            path("undo/<int:job_id>/", self.admin_site.admin_view(self.undo_job_view),
-                 name="partners_surveyimport_undo_job"),
-            *super().get_urls(),
-        ]  # fmt: skip
-
-    def _context(self, request, **extra):
-        return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
-
-    def upload_view(self, request):
-        """Upload a survey file: it is staged on disk and checked by a background job."""
-        if not can_upload_surveys(request.user):
-            raise PermissionDenied
-        form = SurveyUploadForm()
-        if request.method == "POST":
-            form = SurveyUploadForm(request.POST, request.FILES)
-            if form.is_valid():
-                upload = form.cleaned_data["file"]
-                payload = {
-                    "upload": upload_stage_file(fileobj=upload),
-                    "file_name": upload.name,
-                    "source": form.cleaned_data["source"].strip(),
-                    "user_id": request.user.pk,
-                }
-                job = job_enqueue(kind="survey_preview", payload=payload, user=request.user)
-                return redirect("admin:partners_surveyimport_upload_job", job.pk)
-        context = self._context(request, title="Import a survey file", form=form)
-        return TemplateResponse(request, "admin/partners/surveyimport/upload.html", context)
-
-    def upload_job_view(self, request, job_id):
-        """The check or import of one file: its progress, then its preview, errors or result.
-
-        htmx polls the ``job`` partial every second until the job is finished."""
-        if not can_upload_surveys(request.user):
-            raise PermissionDenied
-        job = get_object_or_404(Job, pk=job_id, kind__in=SURVEY_JOB_KINDS)
-        if request.method == "POST":
-            return self._confirm(request, job)
-        result = job.result or {}
-        errors = result.get("errors", [])
-        context = self._context(
-            request,
-            title=f"Import {job.payload.get('file_name', 'a survey file')}",
-            job=job,
-            file_name=job.payload.get("file_name", ""),
-            source=job.payload.get("source", ""),
-            result=result,
-            errors=errors,
-            error_count=result.get("error_count", len(errors)),
-            more_errors=result.get("error_count", len(errors)) - len(errors),
-            import_job=Job.objects.filter(
-                kind="survey_import", payload__preview_job=job.pk
-            ).first() if job.kind == "survey_preview" else None,
-        )  # fmt: skip
-        template = "admin/partners/surveyimport/upload_job.html"
-        if request.htmx:
-            template += "#job"
-        return TemplateResponse(request, template, context)
-
-    def undo_job_view(self, request, job_id):
-        """The undo of some imports: which one is being undone, then what was deleted."""
-        if not self.has_delete_permission(request):
-            raise PermissionDenied
-        job = get_object_or_404(Job, pk=job_id, kind="survey_undo")
-        result = job.result or {}
-        numbers = ", ".join(f"#{pk}" for pk in job.payload["imports"])
-        context = self._context(
-            request,
-            title=f"Undo import{pluralize(job.payload['imports'])} {numbers}",
-            job=job,
-            undone=[undo_message(UndoneImport(**undone)) for undone in result.get("undone", [])],
-            missing=result.get("missing", []),
-        )
-        template = "admin/partners/surveyimport/undo_job.html"
-        if request.htmx:
-            template += "#job"
-        return TemplateResponse(request, template, context)
-
-    def _confirm(self, request, preview):
-        """Queue the import of a file whose preview the data admin has seen."""
-        if preview.kind != "survey_preview" or preview.status != JobStatus.SUCCEEDED:
-            messages.error(request, "Only a file that passed its check can be imported.")
-            return redirect("admin:partners_surveyimport_upload_job", preview.pk)
-        with transaction.atomic():
-            # Locked, so that a double click queues one import, not two.
-            preview = Job.objects.select_for_update().get(pk=preview.pk)
-            job = Job.objects.filter(kind="survey_import", payload__preview_job=preview.pk).first()
-            if job is None:
-                if not upload_exists(token=preview.payload["upload"]):
-                    messages.error(request, UPLOAD_EXPIRED)
-                    return redirect("admin:partners_surveyimport_upload")
-                payload = {
-                    "upload": preview.payload["upload"],
-                    "file_name": preview.payload["file_name"],
-                    "source": preview.payload["source"],
-                    "user_id": request.user.pk,
-                    "preview_job": preview.pk,
-                }
-                job = job_enqueue(kind="survey_import", payload=payload, user=request.user)
-        return redirect("admin:partners_surveyimport_upload_job", job.pk)
-
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(SendsEvidenceChanged, RebuildsPracticeRollups, admin.ModelAdmin):
+class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     # No comment text here: comments live apart, in the SurveyComment admin.
     list_display = ["practice", "responded_on", "score", "source", "response_id"]
     list_filter = ["source", "score"]
@@ -546,6 +364,15 @@ class SurveyResponseAdmin(SendsEvidenceChanged, RebuildsPracticeRollups, admin.M
     # Counting ten million rows on every page load is not worth it.
     show_full_result_count = False
     change_list_template = "admin/partners/surveyresponse/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        services.survey_response_save(response=obj)
+
+    def delete_model(self, request, obj):
+        services.survey_responses_delete(queryset=SurveyResponse.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.survey_responses_delete(queryset=queryset)
 
 
 

@@ -14,25 +14,22 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import MSO, Affiliation, AggregateNPSSubmission, NPSProvenance, Practice
-from .services import (
-    DATE_FORMATS_HELP,
+from .csvfiles import (
     ImportRefused,
     LineError,
-    csv_records,
-    csv_width_error,
-    decode_csv_bytes,
+    columns_help,
+    not_a_date_message,
     parse_date,
+    read_csv_file,
 )
+from .models import MSO, Affiliation, AggregateNPSSubmission, NPSProvenance, Practice
 
 TARGET_COLUMNS = ("practice", "mso")
 AGGREGATE_COLUMNS = ("period_start", "period_end", "promoters", "passives", "detractors")
 AGGREGATE_OPTIONAL_COLUMNS = ("source",)
 COUNT_COLUMNS = ("promoters", "passives", "detractors")
-COLUMNS_HELP = (
-    f"practice or mso, {', '.join(AGGREGATE_COLUMNS)} "
-    f"and optionally {', '.join(AGGREGATE_OPTIONAL_COLUMNS)}"
-)
+REQUIRED_COLUMNS = (TARGET_COLUMNS, *AGGREGATE_COLUMNS)  # a practice or an MSO, and the rest
+COLUMNS_HELP = columns_help(REQUIRED_COLUMNS, AGGREGATE_OPTIONAL_COLUMNS)
 SOURCE_MAX = AggregateNPSSubmission._meta.get_field("source").max_length
 COUNT_MAX = 2_147_483_647  # the largest value a PositiveIntegerField holds on every database
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -78,36 +75,6 @@ class _SubmissionRow:
         )
 
 
-def _read_header(records):
-    first = next(records, None)
-    if first is None:
-        raise ImportRefused([LineError(0, "The file is empty.")])
-    line, names = first
-    header = [name.strip().lower() for name in names]
-    missing = [c for c in AGGREGATE_COLUMNS if c not in header]
-    if not any(c in header for c in TARGET_COLUMNS):
-        missing.insert(0, "practice or mso")
-    errors = []
-    if missing:
-        errors.append(LineError(line, (
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-            f"the first line must name the columns {COLUMNS_HELP}"
-        )))  # fmt: skip
-    for name in sorted({n for n in header if n and header.count(n) > 1}):
-        errors.append(LineError(line, f"column {name} appears more than once"))
-    if errors:
-        raise ImportRefused(errors)
-    known = (*TARGET_COLUMNS, *AGGREGATE_COLUMNS, *AGGREGATE_OPTIONAL_COLUMNS)
-    index = {name: header.index(name) for name in known if name in header}
-    warnings = [
-        f"column {name} is not used and was ignored" if name
-        else f"column {position} has no name and was ignored"
-        for position, name in enumerate(header, start=1)
-        if name not in index
-    ]  # fmt: skip
-    return len(header), index, warnings
-
-
 def _check_target(line, cell, index, errors):
     code, mso = cell.get("practice", ""), cell.get("mso", "")
     if code and mso:
@@ -140,7 +107,7 @@ def _check_dates(line, cell, errors, today):
         try:
             dates[name] = parse_date(text)
         except ValueError:
-            errors.append(LineError(line, f"'{text}' is not a date ({DATE_FORMATS_HELP})", name))
+            errors.append(LineError(line, not_a_date_message(text), name))
     start, end = dates["period_start"], dates["period_end"]
     if start is None or end is None:
         return None, None
@@ -183,16 +150,11 @@ def _check_counts(line, cell, errors):
     return counts
 
 
-def _read_rows(text, today):
+def _read_rows(data, today):
     """Parse and check every row's format; return the rows, the errors and the warnings."""
-    records = csv_records(text)
-    width, index, warnings = _read_header(records)
-    rows, errors = [], []
-    for line, values in records:
-        if len(values) != width:
-            errors.append(csv_width_error(line, values, width))
-            continue
-        cell = {name: values[i].strip() for name, i in index.items()}
+    header, records, errors = read_csv_file(data, REQUIRED_COLUMNS, AGGREGATE_OPTIONAL_COLUMNS)
+    index, rows = header.index, []
+    for line, cell in records:
         has_target = _check_target(line, cell, index, errors)
         start, end = _check_dates(line, cell, errors, today)
         counts = _check_counts(line, cell, errors)
@@ -209,9 +171,7 @@ def _read_rows(text, today):
                 line, cell.get("practice", ""), cell.get("mso", ""), start, end, **counts,
                 source=source,
             ))  # fmt: skip
-    if not rows and not errors:
-        raise ImportRefused([LineError(0, "The file has a header but no rows.")])
-    return rows, errors, warnings
+    return rows, errors, header.warnings
 
 
 def _normal_name(name):
@@ -319,7 +279,7 @@ def aggregates_import(*, data: bytes, dry_run: bool = False) -> AggregateImportR
     Raises ImportRefused, with every error, when any line is bad; nothing is written then.
     With ``dry_run`` everything is checked and counted, then rolled back.
     """
-    rows, errors, warnings = _read_rows(decode_csv_bytes(data), timezone.localdate())
+    rows, errors, warnings = _read_rows(data, timezone.localdate())
     with transaction.atomic():
         _resolve_targets(rows, errors)
         _lock_targets(rows)

@@ -12,9 +12,11 @@ class PartnersConfig(AppConfig):
         # permissions are created when post_migrate is sent for that app, so the
         # groups are synced after every app's (it is idempotent and cheap).
         post_migrate.connect(_sync_roles, dispatch_uid="partners.sync_roles")
+        # Jobs are sent by their task's name: every process (web, commands, worker) knows it.
+        from . import tasks  # noqa: F401
 
 
 def _sync_roles(**kwargs):
-    from .services import roles_sync
+    from .roles import roles_sync
 
     roles_sync(using=kwargs.get("using", "default"))

@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import practice_import, survey_import
 from .models import (
     MSO,
     Affiliation,
@@ -175,3 +176,35 @@ def save_promise_ledger(interview, formset):
         for f in formset.forms
         if f.cleaned_data.get("outcome")
     )  # fmt: skip
+
+
+# --- File imports -----------------------------------------------------------------------------
+
+
+class PracticeImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            f"Columns {', '.join(practice_import.PRACTICE_COLUMNS)} and optionally "
+            f"{', '.join(practice_import.PRACTICE_OPTIONAL_COLUMNS)}; UTF-8; dates YYYY-MM-DD "
+            "or M/D/YYYY."
+        ),
+    )
+
+
+class SurveyUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            f"Columns {', '.join(survey_import.REQUIRED_COLUMNS)} and optionally "
+            f"{', '.join(survey_import.OPTIONAL_COLUMNS)}, in any order; UTF-8; dates "
+            "YYYY-MM-DD or M/D/YYYY; scores 0 to 10."
+        ),
+    )
+    source = forms.CharField(
+        max_length=survey_import.SOURCE_MAX,
+        help_text=(
+            "The survey vendor or export the file comes from. A response id is imported once "
+            "per source: rows whose id was already imported from it are skipped."
+        ),
+    )

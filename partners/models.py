@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 
 class OwnershipModel(models.TextChoices):
@@ -753,6 +752,12 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Job kinds of the survey pages; each is run by one task of partners.tasks.
+SURVEY_PREVIEW = "survey_preview"
+SURVEY_IMPORT = "survey_import"
+SURVEY_UNDO = "survey_undo"
+
+
 class Job(models.Model):
     """Background work and its status, kept here rather than in a Celery result backend.
 
@@ -761,6 +766,10 @@ class Job(models.Model):
     """
 
     kind = models.CharField(max_length=32)
+    task = models.CharField(max_length=100, blank=True, help_text="The Celery task that runs it.")
+    task_id = models.CharField(
+        max_length=36, blank=True, help_text="The id of the latest message sent for it."
+    )
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     message = models.CharField(max_length=300, blank=True)
@@ -774,6 +783,11 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    sends = models.PositiveSmallIntegerField(default=0, help_text="Times sent to the queue.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker should start it, at the latest."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -793,9 +807,6 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"
-
-    def get_absolute_url(self):
-        return reverse("job_detail", args=[self.pk])
 
     @property
     def is_finished(self):

@@ -1,11 +1,14 @@
-"""Read queries over the evidence. NPS reads go through the rollups, one query each."""
+"""Read queries over the evidence. NPS reads go through the rollups, one query each.
+
+NPS reads return counts (``NpsCounts``: promoters, passives, detractors); turning counts into
+estimates with intervals is the scorecards' work (``scorecards.statistics``).
+"""
 
 import datetime
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import ExtractYear
-
-from scorecards.statistics import nps_estimate
 
 from .models import MSO, Affiliation, AggregateNPSSubmission, MsoNpsMonth, PracticeNpsMonth
 
@@ -14,6 +17,16 @@ SELF_REPORTED = "self_reported"
 PROVENANCES = (RESPONSES, SELF_REPORTED)
 _COUNTS = {"promoters": Sum("promoters"), "passives": Sum("passives"),
            "detractors": Sum("detractors")}  # fmt: skip
+
+
+class NpsCounts(NamedTuple):
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def n(self):
+        return self.promoters + self.passives + self.detractors
 
 
 def active_affiliation_q(day, prefix="affiliations__"):
@@ -45,7 +58,7 @@ def months_before(as_of, months=12):
 
 
 def _counts(row):
-    return (row["promoters"] or 0, row["passives"] or 0, row["detractors"] or 0)
+    return NpsCounts(row["promoters"] or 0, row["passives"] or 0, row["detractors"] or 0)
 
 
 def _months(first_month, last_month):
@@ -78,18 +91,18 @@ def _mso_submissions(mso_id, first_month, last_month):
 
 
 def mso_nps(*, mso_id, first_month, last_month, provenance=RESPONSES):
-    """NPS with its interval for one MSO over whole months: one query."""
+    """NPS counts of one MSO over whole months: one query."""
     if provenance == RESPONSES:
         rows = MsoNpsMonth.objects.filter(_months(first_month, last_month), mso_id=mso_id)
     elif provenance == SELF_REPORTED:
         rows = _mso_submissions(mso_id, first_month, last_month)
     else:
         raise ValueError(f"unknown provenance {provenance!r}")
-    return nps_estimate(*_counts(rows.aggregate(**_COUNTS)))
+    return _counts(rows.aggregate(**_COUNTS))
 
 
 def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
-    """NPS with its interval for one practice over whole months, whatever its MSO: one query."""
+    """NPS counts of one practice over whole months, whatever its MSO: one query."""
     if provenance == RESPONSES:
         rows = PracticeNpsMonth.objects.filter(
             _months(first_month, last_month), practice_id=practice_id
@@ -98,38 +111,44 @@ def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
         rows = _self_reported(first_month, last_month).filter(practice_id=practice_id)
     else:
         raise ValueError(f"unknown provenance {provenance!r}")
-    return nps_estimate(*_counts(rows.aggregate(**_COUNTS)))
+    return _counts(rows.aggregate(**_COUNTS))
 
 
 def msos_nps(*, first_month, last_month, mso_ids=None):
-    """{mso_id: NpsEstimate} over whole months for every MSO with responses: one query."""
+    """{mso_id: NpsCounts} over whole months for every MSO with responses: one query."""
     rows = MsoNpsMonth.objects.filter(_months(first_month, last_month))
     if mso_ids is not None:
         rows = rows.filter(mso_id__in=mso_ids)
     return {
-        row["mso_id"]: nps_estimate(*_counts(row))
+        row["mso_id"]: _counts(row)
         for row in rows.values("mso_id").annotate(**_COUNTS).order_by()
     }
 
 
-def msos_nps_by_year(*, first_year, last_year, mso_ids=None):
-    """{mso_id: {year: NpsEstimate}} for calendar years: one query for all MSOs."""
-    rows = MsoNpsMonth.objects.filter(
-        month__gte=datetime.date(first_year, 1, 1), month__lte=datetime.date(last_year, 12, 1)
-    )
+def msos_nps_by_year(*, first_year, last_year, through=None, mso_ids=None):
+    """{mso_id: {year: NpsCounts}} for calendar years: one query for all MSOs. With
+    ``through`` (a day), no month after its month counts: the last year may be partial."""
+    last = datetime.date(last_year, 12, 1)
+    if through is not None:
+        last = min(last, month_start(through))
+    rows = MsoNpsMonth.objects.filter(month__gte=datetime.date(first_year, 1, 1), month__lte=last)
     if mso_ids is not None:
         rows = rows.filter(mso_id__in=mso_ids)
     result = {}
     grouped = rows.annotate(year=ExtractYear("month")).values("mso_id", "year")
     for row in grouped.annotate(**_COUNTS).order_by():
-        result.setdefault(row["mso_id"], {})[row["year"]] = nps_estimate(*_counts(row))
+        result.setdefault(row["mso_id"], {})[row["year"]] = _counts(row)
     return result
 
 
-def mso_practices_nps(*, mso_id, first_month, last_month):
-    """{practice_id: NpsEstimate} of the responses a practice gave while with the MSO: one query."""
-    rows = PracticeNpsMonth.objects.filter(_months(first_month, last_month), mso_id=mso_id)
-    return {
-        row["practice_id"]: nps_estimate(*_counts(row))
-        for row in rows.values("practice_id").annotate(**_COUNTS).order_by()
-    }
+def msos_practices_nps(*, first_month, last_month, mso_ids=None):
+    """{mso_id: {practice_id: NpsCounts}} of the responses each practice gave while with the
+    MSO, over whole months: one query for all MSOs."""
+    rows = PracticeNpsMonth.objects.filter(_months(first_month, last_month), mso_id__isnull=False)
+    if mso_ids is not None:
+        rows = rows.filter(mso_id__in=mso_ids)
+    result = {}
+    grouped = rows.values("mso_id", "practice_id").annotate(**_COUNTS)
+    for row in grouped.order_by("mso_id", "practice_id"):
+        result.setdefault(row["mso_id"], {})[row["practice_id"]] = _counts(row)
+    return result

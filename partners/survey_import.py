@@ -18,16 +18,36 @@ import datetime
 import hashlib
 import io
 import itertools
+import logging
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from .csvfiles import (
+    UTF16_MESSAGE,
+    ImportRefused,
+    LineError,
+    bad_byte_message,
+    csv_error_message,
+    csv_reader,
+    csv_records,
+    csv_width_message,
+    first_record,
+    is_blank,
+    not_a_date_message,
+    parse_date,
+    read_header,
+    shown,
+)
+from .jobs import JobError, JobProgress, job_progress
 from .models import Practice, SurveyImport, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
-from .services import DATE_FORMATS_HELP, ImportRefused, LineError
 from .signals import evidence_changed
+from .uploads import UPLOAD_EXPIRED, upload_discard, upload_open
 
 REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
@@ -39,12 +59,12 @@ STAGING = "survey_staging"
 RESPONSE_ID_MAX = SurveyResponse._meta.get_field("response_id").max_length
 SOURCE_MAX = SurveyResponse._meta.get_field("source").max_length
 FILE_NAME_MAX = SurveyImport._meta.get_field("file_name").max_length
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 INTEGER = re.compile(r"[+-]?[0-9]+")
 BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 SCORES = {str(n): n for n in range(11)}
 DAY_CACHE_MAX = 100_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,22 +117,6 @@ def _refuse(message, line=0, column=""):
     raise SurveyImportRefused([LineError(line, message, column)])
 
 
-def parse_day(text):
-    """YYYY-MM-DD or M/D/YYYY; raise ValueError otherwise."""
-    if ISO_DATE.fullmatch(text):
-        return datetime.date.fromisoformat(text)
-    match = US_DATE.fullmatch(text)
-    if match:
-        month, day, year = map(int, match.groups())
-        return datetime.date(year, month, day)
-    raise ValueError(text)
-
-
-def _shown(value, limit=40):
-    """A value quoted in a message, shortened so that a runaway field cannot flood the report."""
-    return value if len(value) <= limit else value[: limit - 3] + "..."
-
-
 # --- Reading -------------------------------------------------------------------------------
 
 
@@ -145,65 +149,31 @@ class _Source(io.RawIOBase):
         return len(data)
 
 
-def _is_blank(values):
-    return not any(v.strip() for v in values)
-
-
 def _bad_byte(value):
     """A message about the first byte of a value that cannot be stored as text, or None."""
     match = BAD_BYTE.search(value)
     if match is not None:
-        return (f"byte 0x{ord(match.group()) - 0xDC00:02x} is not UTF-8 text; "
-                "save the file as CSV UTF-8")  # fmt: skip
+        return bad_byte_message(ord(match.group()) - 0xDC00)
     if "\x00" in value:
-        return "byte 0x00 (NUL) cannot be stored as text; save the file as CSV UTF-8"
+        return bad_byte_message(0)
     return None
 
 
-@dataclass
-class _Header:
-    line: int
-    names: list
-    index: dict  # column name -> position, for the columns that are used
-    warnings: list
-
-
 def _read_header(reader):
-    line = 1
-    for values in reader:
-        if not _is_blank(values):
-            break
-        line = reader.line_num + 1
-    else:
-        _refuse("The file is empty.")
-    if values[0].startswith(("\udcff\udcfe", "\udcfe\udcff")):  # a UTF-16 byte order mark
-        _refuse("the file is UTF-16 text; save it as CSV UTF-8 and try again", line)
-    errors = [LineError(line, message, str(position))
-              for position, name in enumerate(values, start=1)
-              if (message := _bad_byte(name))]  # fmt: skip
-    if errors:
-        raise SurveyImportRefused(errors)
-    names = [name.strip().lower() for name in values]
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        _refuse(f"missing column{plural} {', '.join(missing)}; the header must name "
-                f"{', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}",
-                line)  # fmt: skip
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
-    if repeated:
-        raise SurveyImportRefused(
-            [LineError(line, f"column {name} appears more than once") for name in repeated]
-        )
-    index = {name: names.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-             if name in names}  # fmt: skip
-    warnings = [
-        f"column {name} is not used and was ignored" if name
-        else f"column {position} has no name and was ignored"
-        for position, name in enumerate(names, start=1)
-        if name not in index
-    ]  # fmt: skip
-    return _Header(line, names, index, warnings)
+    """The header (see ``csvfiles.read_header``). The stream is decoded as it is read, so a
+    UTF-16 file, or a byte that is not UTF-8 text in the header, is refused here."""
+    try:
+        line, values = first_record(csv_records(reader))
+        if values[0].startswith(("\udcff\udcfe", "\udcfe\udcff")):  # a UTF-16 byte order mark
+            raise ImportRefused([LineError(line, UTF16_MESSAGE)])
+        errors = [LineError(line, message, str(position))
+                  for position, name in enumerate(values, start=1)
+                  if (message := _bad_byte(name))]  # fmt: skip
+        if errors:
+            raise ImportRefused(errors)
+        return read_header(line, values, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    except ImportRefused as exc:
+        raise SurveyImportRefused(exc.errors) from None
 
 
 class _Errors:
@@ -273,8 +243,8 @@ class _Rows:
                 for values in reader:
                     line, next_line = next_line, reader.line_num + 1
                     if len(values) != width:
-                        if not _is_blank(values):
-                            errors.add(line, [(None, _width_message(values, width))])
+                        if not is_blank(values):
+                            errors.add(line, [(None, csv_width_message(values, width))])
                         continue
                     practice_id = practices.get(values[i_code].strip())
                     day = days.get(values[i_day])
@@ -304,7 +274,7 @@ class _Rows:
                 return
             except csv.Error as exc:
                 # The reader goes on with the next record: report every line that is wrong.
-                errors.add(next_line, [(None, _csv_message(exc))])
+                errors.add(next_line, [(None, csv_error_message(exc))])
                 next_line = reader.line_num + 1
 
     def _check(self, line, values, response_id):
@@ -327,11 +297,11 @@ class _Rows:
         if position in bad:
             pass
         elif not code:
-            if _is_blank(values):
+            if is_blank(values):
                 return None
             problems.append((position, "the practice code is missing"))
         elif practice_id is None:
-            problems.append((position, f"unknown practice code '{_shown(code)}'"))
+            problems.append((position, f"unknown practice code '{shown(code)}'"))
 
         position = index["responded_on"]
         text = values[position].strip()
@@ -342,9 +312,9 @@ class _Rows:
             problems.append((position, "the date is missing"))
         else:
             try:
-                day = parse_day(text).isoformat()
+                day = parse_date(text).isoformat()
             except ValueError:
-                problems.append((position, f"'{_shown(text)}' is not a date ({DATE_FORMATS_HELP})"))
+                problems.append((position, not_a_date_message(text)))
             else:
                 if day > self.today:
                     problems.append((position, f"{day} is in the future"))
@@ -360,9 +330,9 @@ class _Rows:
         elif not text:
             problems.append((position, "the score is missing"))
         elif not INTEGER.fullmatch(text):
-            problems.append((position, f"'{_shown(text)}' is not a whole number from 0 to 10"))
+            problems.append((position, f"'{shown(text)}' is not a whole number from 0 to 10"))
         elif len(text) > 3 or not 0 <= int(text) <= 10:
-            problems.append((position, f"{_shown(text)} is outside the scale 0 to 10"))
+            problems.append((position, f"{shown(text)} is outside the scale 0 to 10"))
         else:
             score = int(text)
 
@@ -378,25 +348,6 @@ class _Rows:
             self.errors.add(line, problems)
             practice_id = None
         return practice_id, day, score, response_id
-
-
-def _csv_message(exc):
-    if str(exc) == "unexpected end of data":
-        return "a double quote on this line is not closed before the end of the file"
-    if str(exc).startswith("field larger than field limit"):
-        return (f"a value is longer than {csv.field_size_limit()} characters "
-                "(is a double quote on this line not closed?)")  # fmt: skip
-    return f"this is not valid CSV ({exc})"
-
-
-def _width_message(values, width):
-    if any("\n" in v for v in values):
-        hint = " (a double quote on this line is not closed)"
-    elif len(values) > width:
-        hint = " (a value that contains a comma must be in double quotes)"
-    else:
-        hint = ""
-    return f"expected {width} fields as in the header, found {len(values)}{hint}"
 
 
 # --- Staging and SQL -----------------------------------------------------------------------
@@ -454,7 +405,7 @@ def _check_repeated_ids(cursor, errors):
     """, [])  # fmt: skip
     rows = cursor.fetchall()
     errors.merge([
-        LineError(line, f"response id '{_shown(response_id)}' already appears on line {first}",
+        LineError(line, f"response id '{shown(response_id)}' already appears on line {first}",
                   "response_id")
         for line, response_id, first, _total in rows
     ], rows[0][3])  # fmt: skip
@@ -550,11 +501,8 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
     raw = _Source(stream)
     text = io.TextIOWrapper(io.BufferedReader(raw, READ_SIZE), encoding="utf-8-sig",
                             errors="surrogateescape", newline="")  # fmt: skip
-    reader = csv.reader(text, strict=True)
-    try:
-        header = _read_header(reader)
-    except csv.Error as exc:
-        _refuse(_csv_message(exc), reader.line_num or 1)
+    reader = csv_reader(text)
+    header = _read_header(reader)
     report = SurveyImportReport(file_name=file_name, source=source, warnings=header.warnings)
     errors = _Errors(header)
     has_ids = "response_id" in header.index
@@ -652,6 +600,10 @@ class UndoneImport:
                 "deleted")  # fmt: skip
 
 
+def undo_message(undone):
+    return f"{undone.summary()}; the NPS rollups were updated."
+
+
 def survey_import_undo(*, survey_import_id):
     """Delete an import's responses and comments and its record; the rollups follow.
 
@@ -676,3 +628,76 @@ def survey_import_undo(*, survey_import_id):
         survey_import.delete()
         evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import_id)
     return UndoneImport(survey_import_id, survey_import.file_name, responses, comments)
+
+
+# --- The jobs of the upload pages ------------------------------------------------------------
+# Each job's payload is ``{"upload": token, "file_name", "source", "user_id"}`` (an undo's is
+# ``{"imports": [id, ...]}``): never the file's contents, which hold patients' comments.
+
+
+def survey_report_as_json(report):
+    """A SurveyImportReport as JSON for ``Job.result``: dates as ISO strings."""
+    data = asdict(report)
+    for name in ("first_day", "last_day"):
+        data[name] = data[name].isoformat() if data[name] else None
+    return {**data, "nps": report.nps, "summary": report.summary()}
+
+
+def survey_file_check(job):
+    """The preview: check the staged file of the job and describe it; nothing is written."""
+    return _survey_file(job, dry_run=True)
+
+
+def survey_file_import(job):
+    """Import the staged file of the job, whose preview the data admin has seen."""
+    return _survey_file(job, dry_run=False)
+
+
+def _survey_file(job, *, dry_run):
+    payload = job.payload
+    user = get_user_model().objects.filter(pk=payload.get("user_id")).first()
+    try:
+        stream = upload_open(token=payload["upload"])
+    except FileNotFoundError:
+        raise ImportRefused([LineError(0, UPLOAD_EXPIRED)]) from None
+    job_progress(job, percent=0, message="Reading the file")
+    progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size,
+                           read_share=JobProgress.read_share_for(dry_run=dry_run))  # fmt: skip
+    keep = False
+    try:
+        with stream:
+            report = surveys_import(
+                stream=stream, file_name=payload["file_name"], source=payload["source"],
+                user=user, dry_run=dry_run, progress=progress, on_stage=progress.stage,
+            )  # fmt: skip
+        keep = dry_run  # a file that passed its check waits for the confirmation
+    finally:
+        if not keep:
+            # Imported (confirming twice cannot import twice) or refused (it must be
+            # uploaded again): either way the patients' comments leave the disk now.
+            upload_discard(token=payload["upload"])
+    return survey_report_as_json(report)
+
+
+def survey_imports_undo(job):
+    """Undo the imports of the job, each in its own transaction, so that the page shows which
+    one is being undone. An import undone meanwhile (by another job or the command) is listed
+    as missing; the others are still undone."""
+    ids = job.payload["imports"]
+    undone, missing = [], []
+    for done, pk in enumerate(ids):
+        job_progress(job, percent=done * 100 // len(ids),
+                     message=f"Undoing import #{pk} ({done + 1} of {len(ids)})")  # fmt: skip
+        try:
+            undone.append(asdict(survey_import_undo(survey_import_id=pk)))
+        except SurveyImport.DoesNotExist:
+            missing.append(pk)
+        except Exception as exc:
+            if not undone:
+                raise
+            # The failed import was rolled back; the ones before it stay undone: say which.
+            logger.exception("undo of import %s failed", pk)
+            done_ids = ", ".join(f"#{u['survey_import_id']}" for u in undone)
+            raise JobError(f"undoing import #{pk} failed ({exc.__class__.__name__}); "
+                           f"{done_ids} had been undone before it") from exc  # fmt: skip
+    return {"undone": undone, "missing": missing}

@@ -1,8 +1,27 @@
+"""One Celery task per job kind: each takes a job's id and runs one service (see jobs.py)."""
+
 from celery import shared_task
 
-from . import services
+from . import jobs
+from .survey_import import survey_file_check, survey_file_import, survey_imports_undo
+
+
+@shared_task(bind=True)
+def survey_check(self, job_id):
+    jobs.job_run(job_id=job_id, work=survey_file_check, message_id=self.request.id)
+
+
+@shared_task(bind=True)
+def survey_import(self, job_id):
+    jobs.job_run(job_id=job_id, work=survey_file_import, message_id=self.request.id)
+
+
+@shared_task(bind=True)
+def survey_undo(self, job_id):
+    jobs.job_run(job_id=job_id, work=survey_imports_undo, message_id=self.request.id)
 
 
 @shared_task
-def job_run(job_id):
-    services.job_execute(job_id=job_id)
+def jobs_sweep():
+    """Run every minute by the worker's beat (see CELERY_BEAT_SCHEDULE)."""
+    return jobs.jobs_sweep()

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import path
 
 from . import views
@@ -10,4 +11,11 @@ urlpatterns = [
     path("interviews/practices", views.interview_practice_options, name="interview_practices"),
     path("interviews/<int:pk>/", views.interview_edit, name="interview_edit"),
     path("interviews/<int:pk>/delete", views.interview_delete, name="interview_delete"),
-]
+    # Data admins' pages in the admin's look (and under its URL prefix).
+    path("admin/partners/surveyimport/upload/", admin.site.admin_view(views.survey_upload),
+         name="survey_upload"),
+    path("admin/partners/surveyimport/upload/<int:job_id>/",
+         admin.site.admin_view(views.survey_upload_job), name="survey_upload_job"),
+    path("admin/partners/surveyimport/undo/<int:job_id>/",
+         admin.site.admin_view(views.survey_undo_job), name="survey_undo_job"),
+]  # fmt: skip

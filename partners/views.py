@@ -1,7 +1,8 @@
 import os
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,16 +10,36 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
-from . import selectors
-from .forms import ReferenceInterviewForm, practices_of_mso, promise_formset, save_promise_ledger
-from .models import MSO, ReferenceInterview
-from .services import CONSULTANT, DATA_ADMIN, user_has_role
+from . import selectors, tasks
+from .forms import (
+    ReferenceInterviewForm,
+    SurveyUploadForm,
+    practices_of_mso,
+    promise_formset,
+    save_promise_ledger,
+)
+from .jobs import job_enqueue, jobs_sweep
+from .models import (
+    MSO,
+    SURVEY_IMPORT,
+    SURVEY_PREVIEW,
+    SURVEY_UNDO,
+    Job,
+    JobStatus,
+    ReferenceInterview,
+    SurveyImport,
+    SurveyResponse,
+)
+from .roles import CONSULTANT, DATA_ADMIN, user_has_role
 from .signals import evidence_changed
+from .survey_import import UndoneImport, undo_message
+from .uploads import UPLOAD_EXPIRED, upload_exists, upload_stage_file
 
 
 def home(request):
@@ -156,3 +177,123 @@ def interview_practice_options(request):
     practices = practices_of_mso(request.GET.get("mso"))
     return render(request, "partners/interview_form.html#practice-options",
                   {"practices": practices})  # fmt: skip
+
+
+# --- Survey files: upload, preview, confirm, undo (in the admin's look) -----------------------
+# Routed from urls.py through admin.site.admin_view: staff only, and the admin's layout.
+
+
+def can_upload_surveys(user):
+    """Whoever may add survey responses (data admins) may upload survey files."""
+    opts = SurveyResponse._meta
+    return user.has_perm(f"{opts.app_label}.{get_permission_codename('add', opts)}")
+
+
+def _survey_context(request, **extra):
+    return {**admin.site.each_context(request), "opts": SurveyImport._meta, **extra}
+
+
+def survey_upload(request):
+    """Upload a survey file: it is staged on disk and checked by a background job."""
+    if not can_upload_surveys(request.user):
+        raise PermissionDenied
+    form = SurveyUploadForm()
+    if request.method == "POST":
+        form = SurveyUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            payload = {
+                "upload": upload_stage_file(fileobj=upload),
+                "file_name": upload.name,
+                "source": form.cleaned_data["source"].strip(),
+                "user_id": request.user.pk,
+            }
+            job = job_enqueue(task=tasks.survey_check, kind=SURVEY_PREVIEW, payload=payload,
+                              user=request.user)  # fmt: skip
+            return redirect("survey_upload_job", job.pk)
+    context = _survey_context(request, title="Import a survey file", form=form)
+    return render(request, "admin/partners/surveyimport/upload.html", context)
+
+
+def survey_upload_job(request, job_id):
+    """The check or import of one file: its progress, then its preview, errors or result.
+
+    htmx polls the ``job`` partial every second until the job is finished. POST confirms a
+    preview: the import is queued."""
+    if not can_upload_surveys(request.user):
+        raise PermissionDenied
+    job = get_object_or_404(Job, pk=job_id, kind__in=(SURVEY_PREVIEW, SURVEY_IMPORT))
+    if request.method == "POST":
+        return _survey_confirm(request, job)
+    if not job.is_finished:
+        jobs_sweep()
+        job.refresh_from_db()
+    result = job.result or {}
+    errors = result.get("errors", [])
+    context = _survey_context(
+        request,
+        title=f"Import {job.payload.get('file_name', 'a survey file')}",
+        job=job,
+        file_name=job.payload.get("file_name", ""),
+        source=job.payload.get("source", ""),
+        result=result,
+        errors=errors,
+        error_count=result.get("error_count", len(errors)),
+        more_errors=result.get("error_count", len(errors)) - len(errors),
+        import_job=Job.objects.filter(
+            kind=SURVEY_IMPORT, payload__preview_job=job.pk
+        ).first() if job.kind == SURVEY_PREVIEW else None,
+    )  # fmt: skip
+    template = "admin/partners/surveyimport/upload_job.html"
+    if request.htmx:
+        template += "#job"
+    return render(request, template, context)
+
+
+def _survey_confirm(request, preview):
+    """Queue the import of a file whose preview the data admin has seen."""
+    if preview.kind != SURVEY_PREVIEW or preview.status != JobStatus.SUCCEEDED:
+        messages.error(request, "Only a file that passed its check can be imported.")
+        return redirect("survey_upload_job", preview.pk)
+    with transaction.atomic():
+        # Locked, so that a double click queues one import, not two.
+        preview = Job.objects.select_for_update().get(pk=preview.pk)
+        job = Job.objects.filter(kind=SURVEY_IMPORT, payload__preview_job=preview.pk).first()
+        if job is None:
+            if not upload_exists(token=preview.payload["upload"]):
+                messages.error(request, UPLOAD_EXPIRED)
+                return redirect("survey_upload")
+            payload = {
+                "upload": preview.payload["upload"],
+                "file_name": preview.payload["file_name"],
+                "source": preview.payload["source"],
+                "user_id": request.user.pk,
+                "preview_job": preview.pk,
+            }
+            job = job_enqueue(task=tasks.survey_import, kind=SURVEY_IMPORT, payload=payload,
+                              user=request.user)  # fmt: skip
+    return redirect("survey_upload_job", job.pk)
+
+
+def survey_undo_job(request, job_id):
+    """The undo of some imports: which one is being undone, then what was deleted."""
+    opts = SurveyImport._meta
+    if not request.user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}"):
+        raise PermissionDenied
+    job = get_object_or_404(Job, pk=job_id, kind=SURVEY_UNDO)
+    if not job.is_finished:
+        jobs_sweep()
+        job.refresh_from_db()
+    result = job.result or {}
+    numbers = ", ".join(f"#{pk}" for pk in job.payload["imports"])
+    context = _survey_context(
+        request,
+        title=f"Undo import{pluralize(job.payload['imports'])} {numbers}",
+        job=job,
+        undone=[undo_message(UndoneImport(**undone)) for undone in result.get("undone", [])],
+        missing=result.get("missing", []),
+    )
+    template = "admin/partners/surveyimport/undo_job.html"
+    if request.htmx:
+        template += "#job"
+    return render(request, template, context)

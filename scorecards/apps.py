@@ -6,14 +6,11 @@ class ScorecardsConfig(AppConfig):
     name = "scorecards"
 
     def ready(self):
-        from partners.services import JOB_HANDLERS
         from partners.signals import evidence_changed
 
-        from .services import COMPUTE_KIND, run_compute_job
-
-        # partners runs every background job; scorecards adds its own kind.
-        JOB_HANDLERS[COMPUTE_KIND] = run_compute_job
         evidence_changed.connect(_recompute_soon, dispatch_uid="scorecards.recompute")
+        # Jobs are sent by their task's name: every process (web, commands, worker) knows it.
+        from . import tasks  # noqa: F401
 
 
 def _recompute_soon(**kwargs):

@@ -3,12 +3,16 @@
 import hashlib
 import json
 import logging
+import os
+import time
+from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from partners import selectors
+from partners import jobs, selectors
+from partners.jobs import JobError
 from partners.models import (
     MSO,
     Accreditation,
@@ -18,12 +22,10 @@ from partners.models import (
     Claim,
     Job,
     JobStatus,
-    PracticeNpsMonth,
     PromiseItem,
     ReferenceInterview,
 )
 from partners.selectors import months_before
-from partners.services import JobError, job_progress, jobs_fail_stale
 
 from . import claims as claim_checks
 from . import scoring
@@ -60,14 +62,19 @@ def current_methodology():
     return methodology
 
 
+HEALTHCARE_AVERAGE_KEY = "healthcare_average"
+
+
 def _benchmarks(as_of):
-    """(healthcare average, [(band name, lower bound)]) from the latest year up to as-of."""
+    """(healthcare average, [(band name, lower bound)]), each benchmark from its latest year
+    up to as-of. The average is the one keyed ``healthcare_average`` (other averages, such as
+    a dental one, are reference data for people, not for the scores)."""
     rows = Benchmark.objects.filter(year__lte=as_of.year).order_by("key", "-year")
     latest = {}
     for row in rows:
         latest.setdefault(row.key, row)
-    average = next((float(b.value) for b in latest.values() if b.kind == BenchmarkKind.AVERAGE),
-                   DEFAULT_HEALTHCARE_AVERAGE)  # fmt: skip
+    healthcare = latest.get(HEALTHCARE_AVERAGE_KEY)
+    average = float(healthcare.value) if healthcare else DEFAULT_HEALTHCARE_AVERAGE
     bands = [(b.name, float(b.value)) for b in latest.values() if b.kind == BenchmarkKind.BAND]
     return average, bands
 
@@ -87,16 +94,14 @@ def gather_evidence(*, as_of):
     )
     ids = [m["id"] for m in msos]
     nps_12 = selectors.msos_nps(first_month=first_month, last_month=last_month, mso_ids=ids)
+    # The partial current year ends with the last full month before as-of, as the 12-month
+    # window does: rollups are monthly, and nothing after as-of may enter a snapshot.
     by_year = selectors.msos_nps_by_year(
-        first_year=last_full_year - YEARS_SHOWN + 1, last_year=as_of.year, mso_ids=ids
-    )
-    practice_rows = (
-        PracticeNpsMonth.objects.filter(
-            mso_id__in=ids, month__gte=first_month, month__lte=last_month
-        )
-        .values("mso_id", "practice_id")
-        .annotate(p=Sum("promoters"), pa=Sum("passives"), d=Sum("detractors"))
-        .order_by("mso_id", "practice_id")
+        first_year=last_full_year - YEARS_SHOWN + 1, last_year=as_of.year, through=last_month,
+        mso_ids=ids,
+    )  # fmt: skip
+    practice_counts = selectors.msos_practices_nps(
+        first_month=first_month, last_month=last_month, mso_ids=ids
     )
     interviews = (
         ReferenceInterview.objects.filter(mso_id__in=ids, interviewed_on__lte=as_of)
@@ -147,8 +152,8 @@ def gather_evidence(*, as_of):
         }
         for m in msos
     }  # fmt: skip
-    for row in practice_rows:
-        evidence[row["mso_id"]]["practices"].append([row["p"], row["pa"], row["d"]])
+    for mso_id, practices_of_mso in practice_counts.items():
+        evidence[mso_id]["practices"] = [list(c) for c in practices_of_mso.values()]
     for row in interviews:
         e = evidence[row["mso_id"]]
         for field in ("trust", "autonomy", "would_choose_again", "provenance"):
@@ -241,7 +246,7 @@ def score_evidence(evidence, weights):
         for _claim_id, statement, kind, parameters in e["claims"]:
             verdict = claim_checks.check_claim(kind, parameters or {}, claim_evidence)
             claims.append({"statement": statement, "kind": kind, "verdict": verdict.verdict,
-                           "evidence": verdict.evidence})  # fmt: skip
+                           "evidence": verdict.evidence, "figures": verdict.figures})  # fmt: skip
         by_year_counts = {int(y): tuple(c) for y, c in e["by_year"].items()}
         documents[mso_id] = {
             "slug": e["slug"], "name": e["name"],
@@ -282,6 +287,24 @@ def score_evidence(evidence, weights):
     return documents
 
 
+
+def _test_pause(point, detail=""):
+    """A hook for tests/scorecards/test_reliability.py only, inert unless the environment
+    variable SCORECARDS_TEST_PAUSE_DIR names a directory (that test sets it for the worker it
+    starts). Reaching ``point`` writes ``<point>-<pid>-<ns>.arrived`` there (holding
+    ``detail``), then waits, at most a minute, while ``<point>.hold`` exists: the test can kill
+    this process, or run another computation alongside, right there."""
+    directory = os.environ.get("SCORECARDS_TEST_PAUSE_DIR")
+    if not directory:
+        return
+    arrived = Path(directory, f"{point}-{os.getpid()}-{time.time_ns()}.arrived")
+    arrived.with_suffix(".tmp").write_text(str(detail))
+    arrived.with_suffix(".tmp").replace(arrived)  # seen whole or not at all
+    hold, deadline = Path(directory, f"{point}.hold"), time.monotonic() + 60
+    while hold.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def scorecard_compute(*, as_of=None, job=None, progress=None):
     """Compute a snapshot of all published MSOs unless nothing changed since the last one.
 
@@ -305,10 +328,12 @@ def scorecard_compute(*, as_of=None, job=None, progress=None):
     progress(80, "Saving the snapshot")
     try:
         with transaction.atomic():
+            _test_pause("writing")  # past the fingerprint check, nothing written yet
             snapshot = ScorecardSnapshot.objects.create(
                 methodology=methodology, data_as_of=as_of, fingerprint=digest, job=job,
                 query_count=queries.count,
             )  # fmt: skip
+            _test_pause("snapshot_row_written", snapshot.pk)  # its scorecards not yet
             MsoScorecard.objects.bulk_create(
                 MsoScorecard(
                     snapshot=snapshot, mso_id=int(mso_id), rank=d["rank"], total=d["total"],
@@ -367,38 +392,64 @@ def _in_document_order(document):
 # --- Jobs ----------------------------------------------------------------------------------
 
 COMPUTE_KIND = "compute_scorecards"
+COMPUTE_TASK = "scorecards.tasks.scorecard_compute"  # by name: the task module imports this one
 DEBOUNCE_SECONDS = 30
 
 
 def scorecards_request_recompute(*, user=None, countdown=DEBOUNCE_SECONDS):
-    """Ask for a new snapshot. However many requests arrive, at most one computation waits in
-    the queue, starting ``countdown`` seconds after the first request; it sees every change
-    made before it starts. Returns the queued (or already queued) job."""
-    from partners.tasks import job_run
+    """Ask for a new snapshot after evidence changed. However many requests arrive, at most
+    one computation waits in the queue, starting ``countdown`` seconds after the first
+    request; it sees every change made before it starts. Returns the queued (or already
+    queued) job: never a failed one, nor one that no worker started in time (that one is
+    failed, and a new one queued)."""
+    for _ in range(3):
+        pending = _pending_compute_job()
+        if pending:
+            return pending
+        try:
+            with transaction.atomic():
+                return jobs.job_enqueue(task=COMPUTE_TASK, kind=COMPUTE_KIND, user=user,
+                                        countdown=countdown)  # fmt: skip
+        except IntegrityError:  # another request queued one a moment ago
+            continue
+    return _pending_compute_job()
 
-    pending = Job.objects.filter(kind=COMPUTE_KIND, status=JobStatus.QUEUED).first()
-    if pending:
-        return pending
-    try:
-        with transaction.atomic():
-            job = Job.objects.create(kind=COMPUTE_KIND, created_by=user)
-    except IntegrityError:  # another request queued one a moment ago
-        return Job.objects.get(kind=COMPUTE_KIND, status=JobStatus.QUEUED)
-    transaction.on_commit(lambda: job_run.apply_async((job.pk,), countdown=countdown))
-    return job
+
+def scorecards_recompute_now(*, user=None):
+    """"Recompute now": start a computation at once. A computation already waiting for its
+    debounce is sent again with no delay (its delayed message is then dropped); otherwise a
+    new one is queued with none."""
+    with transaction.atomic():
+        pending = _pending_compute_job(lock=True)
+        if pending is None:
+            return scorecards_request_recompute(user=user, countdown=0)
+        jobs.send_after_commit(pending, countdown=0)
+    return pending
 
 
-def run_compute_job(job):
-    """Job handler: compute a snapshot, reporting progress on the job's row."""
+def _pending_compute_job(*, lock=False):
+    """The healthy queued computation, if any; an orphaned one is failed on the way."""
+    queued = Job.objects.filter(kind=COMPUTE_KIND, status=JobStatus.QUEUED)
+    if lock:
+        queued = queued.select_for_update()
+    pending = queued.first()
+    if pending is not None and Job.objects.filter(jobs.orphaned_q(), pk=pending.pk).exists():
+        jobs.job_fail(pending, jobs.NOT_STARTED)
+        return None
+    return pending
+
+
+def scorecard_compute_job(job):
+    """The job's service: compute a snapshot, reporting progress on the job's row."""
     snapshot, created = scorecard_compute(
-        job=job, progress=lambda percent, message: job_progress(job, percent=percent,
-                                                                message=message),
+        job=job, progress=lambda percent, message: jobs.job_progress(job, percent=percent,
+                                                                     message=message),
     )  # fmt: skip
     return {"snapshot_id": snapshot.pk, "created": created}
 
 
 def latest_compute_job():
-    jobs_fail_stale()
+    jobs.jobs_sweep()
     return Job.objects.filter(kind=COMPUTE_KIND).order_by("-created_at", "-id").first()
 
 

@@ -36,17 +36,6 @@ class NpsEstimate:
         return self.n >= MIN_RESPONSES
 
 
-def classify(score):
-    """'promoter' (9-10), 'passive' (7-8) or 'detractor' (0-6)."""
-    if not 0 <= score <= 10:
-        raise ValueError(f"score {score} is outside 0..10")
-    if score >= 9:
-        return "promoter"
-    if score >= 7:
-        return "passive"
-    return "detractor"
-
-
 def _check_counts(*counts):
     if any(c < 0 for c in counts):
         raise ValueError(f"counts cannot be negative: {counts}")
@@ -67,12 +56,6 @@ def _adjusted(promoters, passives, detractors):
     p = (promoters + 0.75) / n_adj
     d = (detractors + 0.75) / n_adj
     return p - d, p + d - (p - d) ** 2, n_adj
-
-
-def adjusted_estimate(promoters, passives, detractors):
-    """The adjusted NPS 100 x (p' - d'), the centre of the interval."""
-    _check_counts(promoters, passives, detractors)
-    return 100 * _adjusted(promoters, passives, detractors)[0]
 
 
 def nps_interval(promoters, passives, detractors, z=Z_95):

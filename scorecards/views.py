@@ -4,8 +4,9 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from partners.jobs import jobs_sweep
 from partners.models import Job
-from partners.services import DATA_ADMIN, user_has_role
+from partners.roles import DATA_ADMIN, user_has_role
 
 from . import services
 from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS
@@ -38,7 +39,8 @@ def scorecard(request):
 def recompute(request):
     if not user_has_role(request.user, DATA_ADMIN):
         raise PermissionDenied
-    job = services.scorecards_request_recompute(user=request.user, countdown=0)
+    job = services.scorecards_recompute_now(user=request.user)
+    job.refresh_from_db()  # a broker that refused the message has failed it
     if request.htmx:
         return render(request, "scorecards/scorecard.html#job", {"job": job})
     return redirect("scorecard")
@@ -47,6 +49,9 @@ def recompute(request):
 @require_GET
 def compute_job(request, pk):
     job = get_object_or_404(Job, pk=pk, kind=services.COMPUTE_KIND)
+    if not job.is_finished:
+        jobs_sweep()
+        job.refresh_from_db()
     return render(request, "scorecards/scorecard.html#job", {"job": job})
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 
-from partners.services import CONSULTANT, DATA_ADMIN, SURGEON
+from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,15 +172,26 @@ def wait_for(predicate, *, timeout=60, interval=0.2, worker=None):
 def queued(monkeypatch):
     """Queued job ids, collected instead of being sent to the broker; see ``run_jobs``."""
     ids = []
-    monkeypatch.setattr("partners.tasks.job_run.delay_on_commit", ids.append)
+    monkeypatch.setattr("partners.jobs.send_after_commit",
+                        lambda job, countdown=0: ids.append(job.pk))  # fmt: skip
     return ids
+
+
+def run_job(job_id):
+    """Run one job's task in this process, as the worker would; return the job."""
+    from celery import current_app
+
+    from partners.models import Job
+
+    job = Job.objects.get(pk=job_id)
+    current_app.tasks[job.task](job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def run_jobs(queued):
     """Run the queued jobs as the worker would; return the last one."""
-    from partners.services import job_execute
-
     job = None
     while queued:
-        job = job_execute(job_id=queued.pop(0))
+        job = run_job(queued.pop(0))
     return job

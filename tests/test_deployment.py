@@ -22,7 +22,7 @@ def _command(service):
 
 
 def test_the_stack_has_the_expected_services():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     assert SERVICES["postgres"]["image"].startswith("postgres:16")
     assert SERVICES["redis"]["image"].startswith("redis:7")
 

@@ -126,7 +126,7 @@ def test_admin_changes_to_evidence_queue_one_recompute(
     from partners.models import Job
 
     settings.SCORECARDS_AUTO_RECOMPUTE = True
-    monkeypatch.setattr("partners.tasks.job_run.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("partners.jobs.job_send", lambda **k: True)
     mso, practice = evidence
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
@@ -136,3 +136,13 @@ def test_admin_changes_to_evidence_queue_one_recompute(
         })  # fmt: skip
     assert response.status_code == 302
     assert Job.objects.filter(kind="compute_scorecards", status="queued").count() == 1
+
+
+def test_the_job_admin_page_has_no_broken_view_on_site_link(client, data_admin):
+    from partners.models import Job
+
+    job = Job.objects.create(kind="survey_undo", payload={"imports": []})
+    client.force_login(data_admin)
+    page = client.get(reverse("admin:partners_job_change", args=[job.pk]))
+    assert page.status_code == 200
+    assert "View on site" not in page.content.decode()

@@ -14,11 +14,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
+from partners.jobs import job_enqueue
 from partners.models import Affiliation, Job, SurveyComment, SurveyImport, SurveyResponse
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps, practice_nps
-from partners.services import job_enqueue
 from partners.survey_import import survey_import_undo, surveys_import
+from partners.tasks import survey_undo
+from scorecards.statistics import nps_estimate
 
 from ..conftest import run_jobs
 from .factories import affiliate, make_mso, make_practice
@@ -52,7 +54,7 @@ def evidence():
 
 
 def nps(mso):
-    estimate = mso_nps(mso_id=mso.pk, first_month=FIRST, last_month=LAST)
+    estimate = nps_estimate(*mso_nps(mso_id=mso.pk, first_month=FIRST, last_month=LAST))
     return estimate.n, None if estimate.nps is None else round(estimate.nps, 1)
 
 
@@ -157,7 +159,7 @@ def test_an_edit_whose_rollup_update_fails_is_rolled_back(client, data_admin, ev
     client.force_login(data_admin)
     url = reverse("admin:partners_surveyresponse_change", args=[response("r1").pk])
     data = {**form_data(client.get(url)), "score": "0"}
-    with mock.patch("partners.admin.rollups_rebuild_practices", side_effect=RuntimeError):
+    with mock.patch("partners.services.rollups_rebuild_practices", side_effect=RuntimeError):
         with pytest.raises(RuntimeError):
             client.post(url, data)
     assert response("r1").score == 10
@@ -317,7 +319,7 @@ def undo_job_page(client, response, queued):
     the page the data admin then sees."""
     job = Job.objects.get(pk=queued[0])
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    assert response["Location"] == reverse("survey_undo_job", args=[job.pk])
     waiting = client.get(response["Location"]).content.decode()
     assert "Waiting for a worker to undo the import" in waiting
     assert SurveyImport.objects.filter(pk__in=job.payload["imports"]).exists()  # not yet
@@ -420,8 +422,8 @@ def test_a_failed_undo_says_which_imports_were_undone_before_it(
 
 
 def test_htmx_polls_the_undo_partial_until_the_job_is_done(client, data_admin, evidence, queued):
-    job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
-    url = reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    job = job_enqueue(task=survey_undo, kind="survey_undo", payload={"imports": [evidence[-1].pk]})
+    url = reverse("survey_undo_job", args=[job.pk])
     client.force_login(data_admin)
     polled = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert polled.lstrip().startswith('<div id="survey-undo"')  # the partial, not the page
@@ -432,11 +434,11 @@ def test_htmx_polls_the_undo_partial_until_the_job_is_done(client, data_admin, e
 
 
 def test_the_undo_page_needs_the_delete_permission(client, evidence, queued):
-    job = job_enqueue(kind="survey_undo", payload={"imports": [evidence[-1].pk]})
+    job = job_enqueue(task=survey_undo, kind="survey_undo", payload={"imports": [evidence[-1].pk]})
     viewer = User.objects.create_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_surveyimport"))
     client.force_login(viewer)
-    url = reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    url = reverse("survey_undo_job", args=[job.pk])
     assert client.get(reverse("admin:partners_surveyimport_changelist")).status_code == 200
     assert client.get(url).status_code == 403
 

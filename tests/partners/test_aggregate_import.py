@@ -199,6 +199,15 @@ BAD_FILES = {
         ["line 3: expected 8 fields as in the header, found 9 (a value that contains a comma "
          "must be in double quotes)"],
     ),
+    "quote not closed": (
+        HEADER + "\n" + OK_LINE + '\nP1,,2024-01-01,2024-03-31,1,2,3,"Survey\n' + OK_LINE + "\n",
+        ["line 3: a double quote on this line is not closed before the end of the file"],
+    ),
+    "NUL byte": (
+        HEADER + "\n" + OK_LINE + "\nP1,,2024-01-01,2024-03-31,1,2,3,Sur\x00vey\n",
+        ["line 3: byte 0x00 (NUL) cannot be stored as text; save the file as CSV UTF-8 and "
+         "try again"],
+    ),
     "both practice and mso": (
         HEADER + "\n" + OK_LINE + "\nP1,Alpha MSO,2024-01-01,2024-03-31,1,2,3,\n",
         ["line 3: both practice 'P1' and mso 'Alpha MSO' are given; a submission is for a "
@@ -327,6 +336,20 @@ def test_reimporting_the_same_file_is_refused(tmp_path, stored):
     assert stored_rows() == before
 
 
+# The one date rule of every import (partners.csvfiles.parse_date): the same value is refused
+# with the same message by the practice, aggregate and survey imports.
+NOT_A_DATE_2024_1_5 = "'2024-1-5' is not a date (use YYYY-MM-DD or M/D/YYYY)"
+
+
+def test_a_one_digit_month_and_day_are_refused_in_the_iso_form(tmp_path, stored):
+    bad = write(tmp_path, HEADER + "\n" + OK_LINE + "\nP1,,2024-1-5,2024-03-31,1,2,3,\n")
+    assert refused(bad)[1:] == [f"line 3, column period_start: {NOT_A_DATE_2024_1_5}"]
+    assert stored_rows() == []
+
+    run(write(tmp_path, HEADER + "\nP1,,1/5/2024,3/31/2024,1,2,3,\n", "us.csv"))
+    assert [row[:4] for row in stored_rows()] == [("P1", "", D(2024, 1, 5), D(2024, 3, 31))]
+
+
 def test_mso_matching_two_msos_must_be_given_by_slug(tmp_path, stored):
     make_mso("Beta", slug="beta-two")  # its name is the slug of Beta Partners
     path = write(tmp_path, HEADER + "\n,beta,2024-01-01,2024-03-31,1,2,3,\n")
@@ -345,7 +368,7 @@ def test_unreadable_file_is_a_usage_error(tmp_path, stored):
 
 
 def test_service_refusal_lists_every_error(stored):
-    from partners.services import ImportRefused
+    from partners.csvfiles import ImportRefused
 
     with pytest.raises(ImportRefused) as info:
         aggregates_import(data=(HEADER + "\nP9,,2024-01-01,2024-03-31,0,0,0,\n").encode())

@@ -1,4 +1,4 @@
-"""The practice import: ``manage.py import_practices`` and ``services.practices_import``."""
+"""The practice import: ``manage.py import_practices`` and ``practice_import.practices_import``."""
 
 import datetime
 import io
@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
-from partners import services
+from partners import practice_import as services
 from partners.models import MSO, Affiliation, Practice, overlap_message
 from tests.conftest import ROOT, database_url_for_tests
 
@@ -288,11 +288,28 @@ BAD_FILES = {
         HEADER + "\n" + OK_LINE + "\nAlpha MSO,P1,Smith Ortho,TX,2020-01-01\n",
         ["line 3: expected 6 fields as in the header, found 5"],
     ),
+    # The same dialect and messages as the survey import (partners.csvfiles).
     "unclosed quote": (
         HEADER + "\n" + OK_LINE + '\nAlpha MSO,P1,"Smith Ortho,Austin,TX,2020-01-01\n'
         + OK_LINE + "\n",
-        ["line 3: expected 6 fields as in the header, found 3 (a double quote on this line "
+        ["line 3: a double quote on this line is not closed before the end of the file"],
+    ),
+    "quote closed on a later line": (
+        HEADER + "\n" + OK_LINE + '\nAlpha MSO,P1,"Smith Ortho,Austin,TX,2020-01-01\n'
+        'Beta MSO",Jones Ortho,Austin,TX,2020-01-01\n',
+        ["line 3: expected 6 fields as in the header, found 7 (a double quote on this line "
          "is not closed)"],
+    ),
+    "text after a closing quote": (
+        HEADER + "\n" + OK_LINE + '\nAlpha MSO,P1,"Smith" Ortho,Austin,TX,2020-01-01\n'
+        "Alpha MSO,P2,Jones Ortho,Austin,TX,2020-1-5\n",
+        ["line 3: this is not valid CSV (',' expected after '\"')",
+         "line 4: affiliated_since '2020-1-5' is not a date (use YYYY-MM-DD or M/D/YYYY)"],
+    ),
+    "NUL byte": (
+        HEADER + "\n" + OK_LINE + "\nAlpha MSO,P1,Smith\x00Ortho,Austin,TX,2020-01-01\n",
+        ["line 3: byte 0x00 (NUL) cannot be stored as text; save the file as CSV UTF-8 and "
+         "try again"],
     ),
     "bad state code": (
         HEADER + "\n" + OK_LINE + "\nAlpha MSO,P1,Smith Ortho,Austin,Texas,2020-01-01\n",
@@ -338,6 +355,20 @@ def test_bad_file_is_refused_and_nothing_is_written(tmp_path, stored, content, e
     assert refused(path) == [f"Refused {path}: nothing was imported.", *errors]
     assert counts() == before
     assert spans("P1") == [("Alpha MSO", D(2020, 1, 1), None)]
+
+
+# The one date rule of every import (partners.csvfiles.parse_date): the same value is refused
+# with the same message by the practice, aggregate and survey imports.
+NOT_A_DATE_2024_1_5 = "'2024-1-5' is not a date (use YYYY-MM-DD or M/D/YYYY)"
+
+
+def test_a_one_digit_month_and_day_are_refused_in_the_iso_form(tmp_path, stored):
+    bad = write(tmp_path, HEADER + "\n" + OK_LINE + "\nAlpha MSO,P2,Jones,Austin,TX,2024-1-5\n")
+    assert refused(bad)[1:] == [f"line 3: affiliated_since {NOT_A_DATE_2024_1_5}"]
+    assert spans("P2") == []
+
+    run(write(tmp_path, HEADER + "\nAlpha MSO,P2,Jones,Austin,TX,1/5/2024\n", "us.csv"))
+    assert spans("P2") == [("Alpha MSO", D(2024, 1, 5), None)]
     assert Practice.objects.get(code="P1").name == "Smith Ortho"
 
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from partners import selectors
 from partners.models import Affiliation, MsoNpsMonth, PracticeNpsMonth, SurveyResponse
+from partners.practice_import import practices_import
 from partners.rollups import (
     MSO_TABLE,
     PRACTICE_TABLE,
@@ -21,7 +22,6 @@ from partners.rollups import (
     rollups_rebuild_all,
     rollups_rebuild_practices,
 )
-from partners.services import practices_import
 from partners.survey_import import survey_import_undo, surveys_import
 from tests.conftest import ROOT, database_url_for_tests
 from tests.partners.factories import affiliate, make_mso, make_practice

@@ -11,8 +11,8 @@ import pytest
 from partners import selectors
 from partners.aggregate_import import aggregates_import
 from partners.models import Affiliation, AggregateNPSSubmission, SurveyResponse
+from partners.selectors import NpsCounts
 from partners.survey_import import surveys_import
-from scorecards.statistics import nps_estimate
 from tests.partners.factories import affiliate, make_mso, make_practice
 
 D = datetime.date
@@ -49,7 +49,7 @@ def by_hand(responses, keep):
         for practice, mso, day, score in responses
         if keep(practice, mso, day)
     )
-    return nps_estimate(kinds["p"], kinds["pa"], kinds["d"])
+    return NpsCounts(kinds["p"], kinds["pa"], kinds["d"])
 
 
 def month_end(month):
@@ -143,14 +143,14 @@ def test_practice_that_changed_mso_mid_month_counts_for_both_in_that_month(db):
                     ("P1", D(2024, 3, 31), 0)])  # fmt: skip
     march = {"first_month": D(2024, 3, 1), "last_month": D(2024, 3, 1)}
 
-    assert selectors.mso_nps(mso_id=alpha.pk, **march) == nps_estimate(2, 0, 1)
-    assert selectors.mso_nps(mso_id=beta.pk, **march) == nps_estimate(0, 1, 1)
-    assert selectors.practice_nps(practice_id=p1.pk, **march) == nps_estimate(2, 1, 2)
+    assert selectors.mso_nps(mso_id=alpha.pk, **march) == NpsCounts(2, 0, 1)
+    assert selectors.mso_nps(mso_id=beta.pk, **march) == NpsCounts(0, 1, 1)
+    assert selectors.practice_nps(practice_id=p1.pk, **march) == NpsCounts(2, 1, 2)
     assert selectors.msos_nps(**march) == {
-        alpha.pk: nps_estimate(2, 0, 1),
-        beta.pk: nps_estimate(0, 1, 1),
+        alpha.pk: NpsCounts(2, 0, 1),
+        beta.pk: NpsCounts(0, 1, 1),
     }
-    assert selectors.mso_practices_nps(mso_id=beta.pk, **march) == {p1.pk: nps_estimate(0, 1, 1)}
+    assert selectors.msos_practices_nps(**march).get(beta.pk, {}) == {p1.pk: NpsCounts(0, 1, 1)}
 
 
 def test_responses_while_unaffiliated_count_for_the_practice_but_no_mso(world):
@@ -169,7 +169,7 @@ def test_responses_while_unaffiliated_count_for_the_practice_but_no_mso(world):
     # P3's responses on 2024-02-09 and 2024-06-01 belong to no MSO; those between, to Beta.
     feb_9 = [r for r in responses if r[0] == p3 and r[2] == D(2024, 2, 9)]
     assert feb_9 and all(mso is None for _, mso, _, _ in feb_9)
-    assert selectors.mso_practices_nps(mso_id=world["beta"].pk, **everything)[p3] == by_hand(
+    assert selectors.msos_practices_nps(**everything).get(world["beta"].pk, {})[p3] == by_hand(
         responses, lambda p, m, day: p == p3 and m == world["beta"].pk
     )
 
@@ -223,9 +223,9 @@ def test_mso_practices_nps_counts_each_practice_while_with_the_mso(world):
                                  p == pid and m == mso_id and d.year == 2024)
             for practice_id in {p for p, m, d, _ in responses if m == mso_id and d.year == 2024}
         }  # fmt: skip
-        got = selectors.mso_practices_nps(
-            mso_id=mso_id, first_month=D(2024, 1, 1), last_month=D(2024, 12, 1)
-        )
+        got = selectors.msos_practices_nps(
+            first_month=D(2024, 1, 1), last_month=D(2024, 12, 1)
+        ).get(mso_id, {})
         assert got == expected
     assert set(got) == {world["P1"].pk, world["P3"].pk}  # Beta's practices in 2024
 
@@ -271,17 +271,17 @@ def test_date_range_bounds_are_inclusive(edges):
     alpha, p1 = edges
     quarter = {"first_month": D(2024, 1, 1), "last_month": D(2024, 3, 1)}
 
-    assert selectors.mso_nps(mso_id=alpha.pk, **quarter) == nps_estimate(2, 0, 0)
-    assert selectors.practice_nps(practice_id=p1.pk, **quarter) == nps_estimate(2, 0, 0)
-    assert selectors.msos_nps(**quarter) == {alpha.pk: nps_estimate(2, 0, 0)}
-    assert selectors.mso_practices_nps(mso_id=alpha.pk, **quarter) == {p1.pk: nps_estimate(2, 0, 0)}
+    assert selectors.mso_nps(mso_id=alpha.pk, **quarter) == NpsCounts(2, 0, 0)
+    assert selectors.practice_nps(practice_id=p1.pk, **quarter) == NpsCounts(2, 0, 0)
+    assert selectors.msos_nps(**quarter) == {alpha.pk: NpsCounts(2, 0, 0)}
+    assert selectors.msos_practices_nps(**quarter).get(alpha.pk, {}) == {p1.pk: NpsCounts(2, 0, 0)}
     # Self-reported: only the submissions whose whole period lies within the months.
     assert selectors.practice_nps(
         practice_id=p1.pk, provenance=selectors.SELF_REPORTED, **quarter
-    ) == nps_estimate(0, 5, 0)
+    ) == NpsCounts(0, 5, 0)
     assert selectors.mso_nps(
         mso_id=alpha.pk, provenance=selectors.SELF_REPORTED, **quarter
-    ) == nps_estimate(0, 5, 7)
+    ) == NpsCounts(0, 5, 7)
 
 
 @pytest.mark.parametrize(
@@ -294,13 +294,13 @@ def test_date_range_bounds_are_inclusive(edges):
 )
 def test_any_day_of_a_month_stands_for_the_whole_month(edges, quarter):
     alpha, p1 = edges
-    assert selectors.mso_nps(mso_id=alpha.pk, **quarter) == nps_estimate(2, 0, 0)
-    assert selectors.practice_nps(practice_id=p1.pk, **quarter) == nps_estimate(2, 0, 0)
-    assert selectors.msos_nps(**quarter) == {alpha.pk: nps_estimate(2, 0, 0)}
-    assert selectors.mso_practices_nps(mso_id=alpha.pk, **quarter) == {p1.pk: nps_estimate(2, 0, 0)}
+    assert selectors.mso_nps(mso_id=alpha.pk, **quarter) == NpsCounts(2, 0, 0)
+    assert selectors.practice_nps(practice_id=p1.pk, **quarter) == NpsCounts(2, 0, 0)
+    assert selectors.msos_nps(**quarter) == {alpha.pk: NpsCounts(2, 0, 0)}
+    assert selectors.msos_practices_nps(**quarter).get(alpha.pk, {}) == {p1.pk: NpsCounts(2, 0, 0)}
     self_reported = {"provenance": selectors.SELF_REPORTED, **quarter}
-    assert selectors.practice_nps(practice_id=p1.pk, **self_reported) == nps_estimate(0, 5, 0)
-    assert selectors.mso_nps(mso_id=alpha.pk, **self_reported) == nps_estimate(0, 5, 7)
+    assert selectors.practice_nps(practice_id=p1.pk, **self_reported) == NpsCounts(0, 5, 0)
+    assert selectors.mso_nps(mso_id=alpha.pk, **self_reported) == NpsCounts(0, 5, 7)
 
 
 # --- Provenance -----------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def test_self_reported_figures_are_never_mixed_with_response_level_ones(world):
         "P1": selectors.practice_nps(practice_id=world["P1"].pk, **year),
         "all": selectors.msos_nps(**year),
         "years": selectors.msos_nps_by_year(first_year=2024, last_year=2024),
-        "practices": selectors.mso_practices_nps(mso_id=alpha, **year),
+        "practices": selectors.msos_practices_nps(**year).get(alpha, {}),
     }
     aggregates_import(data=SUBMISSIONS.encode())
     assert AggregateNPSSubmission.objects.count() == 7
@@ -338,18 +338,18 @@ def test_self_reported_figures_are_never_mixed_with_response_level_ones(world):
     assert selectors.practice_nps(practice_id=world["P1"].pk, **year) == before["P1"]
     assert selectors.msos_nps(**year) == before["all"]
     assert selectors.msos_nps_by_year(first_year=2024, last_year=2024) == before["years"]
-    assert selectors.mso_practices_nps(mso_id=alpha, **year) == before["practices"]
+    assert selectors.msos_practices_nps(**year).get(alpha, {}) == before["practices"]
 
     # ... and self-reported ones hold nothing but the submissions: the MSO's own and its
     # practices' while they were with it.
     self_reported = {"provenance": selectors.SELF_REPORTED, **year}
-    assert selectors.mso_nps(mso_id=alpha, **self_reported) == nps_estimate(750, 200, 130)
-    assert selectors.mso_nps(mso_id=beta, **self_reported) == nps_estimate(8, 40, 0)
-    assert selectors.mso_nps(mso_id=world["gamma"].pk, **self_reported) == nps_estimate(0, 0, 0)
-    assert selectors.practice_nps(practice_id=world["P1"].pk, **self_reported) == nps_estimate(
+    assert selectors.mso_nps(mso_id=alpha, **self_reported) == NpsCounts(750, 200, 130)
+    assert selectors.mso_nps(mso_id=beta, **self_reported) == NpsCounts(8, 40, 0)
+    assert selectors.mso_nps(mso_id=world["gamma"].pk, **self_reported) == NpsCounts(0, 0, 0)
+    assert selectors.practice_nps(practice_id=world["P1"].pk, **self_reported) == NpsCounts(
         50, 40, 0
     )
-    assert selectors.practice_nps(practice_id=world["P3"].pk, **self_reported) == nps_estimate(
+    assert selectors.practice_nps(practice_id=world["P3"].pk, **self_reported) == NpsCounts(
         20, 0, 0
     )
     # Without response-level data there is no response-level figure.
@@ -374,10 +374,10 @@ def test_practice_submission_counts_for_an_mso_only_if_with_it_for_the_whole_per
     months = {"first_month": D(2024, 1, 1), "last_month": D(2024, 12, 1),
               "provenance": selectors.SELF_REPORTED}  # fmt: skip
 
-    assert selectors.mso_nps(mso_id=world["alpha"].pk, **months) == nps_estimate(1, 0, 0)
-    assert selectors.mso_nps(mso_id=world["beta"].pk, **months) == nps_estimate(0, 2, 0)
-    assert selectors.practice_nps(practice_id=world["P1"].pk, **months) == nps_estimate(1, 2, 4)
-    assert selectors.practice_nps(practice_id=world["P3"].pk, **months) == nps_estimate(24, 0, 0)
+    assert selectors.mso_nps(mso_id=world["alpha"].pk, **months) == NpsCounts(1, 0, 0)
+    assert selectors.mso_nps(mso_id=world["beta"].pk, **months) == NpsCounts(0, 2, 0)
+    assert selectors.practice_nps(practice_id=world["P1"].pk, **months) == NpsCounts(1, 2, 4)
+    assert selectors.practice_nps(practice_id=world["P3"].pk, **months) == NpsCounts(24, 0, 0)
 
 
 def test_months_before_needs_at_least_one_month():
@@ -444,7 +444,7 @@ SELECTOR_CALLS = {
         mso_ids=[w["alpha"].pk, w["beta"].pk], **m
     ),
     "msos_nps_by_year": lambda w, **m: selectors.msos_nps_by_year(first_year=2023, last_year=2025),
-    "mso_practices_nps": lambda w, **m: selectors.mso_practices_nps(mso_id=w["alpha"].pk, **m),
+    "mso_practices_nps": lambda w, **m: selectors.msos_practices_nps(**m).get(w["alpha"].pk, {}),
     "published_msos_with_practice_counts": lambda w, **m: list(
         selectors.published_msos_with_practice_counts(day=D(2024, 6, 30))
     ),

@@ -430,8 +430,11 @@ def test_undo_of_an_unknown_import_is_a_usage_error():
 # Each bad file starts with a good line, so a partial import would show in the counts.
 OK = "P-1,2024-01-15,9,N-1,fine"
 NOT_A_DATE = "is not a date (use YYYY-MM-DD or M/D/YYYY)"
-NOT_UTF8 = "is not UTF-8 text; save the file as CSV UTF-8"
-MUST_NAME = "the header must name practice, responded_on, score and optionally response_id, comment"
+NOT_UTF8 = "is not UTF-8 text; save the file as CSV UTF-8 and try again"
+MUST_NAME = (
+    "the first line must name the columns practice, responded_on, score and optionally "
+    "response_id, comment"
+)
 
 BAD_FILES = {
     "unknown practice code": (
@@ -506,9 +509,9 @@ BAD_FILES = {
     "NUL bytes": (
         f"{HEADER}\n{OK}\nP-1,2024-01-15,9,N\x00-2,\nP-1,2024-01-15,9,N-3,Fi\x00ne\n",
         ["line 3, column response_id: byte 0x00 (NUL) cannot be stored as text; save the file "
-         "as CSV UTF-8",
+         "as CSV UTF-8 and try again",
          "line 4, column comment: byte 0x00 (NUL) cannot be stored as text; save the file as "
-         "CSV UTF-8"],
+         "CSV UTF-8 and try again"],
     ),
     "UTF-16": (
         f"{HEADER}\n{OK}\n".encode("utf-16"),
@@ -529,6 +532,15 @@ BAD_FILES = {
     "column named twice": (
         f"{HEADER},Score\n{OK},9\n",
         ["line 1: column score appears more than once"],
+    ),
+    "missing and repeated columns": (
+        f"practice,score,Score\n{OK}\n",
+        [f"line 1: missing column responded_on; {MUST_NAME}",
+         "line 1: column score appears more than once"],
+    ),
+    "quote not closed in the header": (
+        f'\n"practice,responded_on,score\n{OK}\n',
+        ["line 2: a double quote on this line is not closed before the end of the file"],
     ),
     "empty file": ("", ["The file is empty."]),
     "BOM only": ("\ufeff", ["The file is empty."]),
@@ -577,6 +589,19 @@ def test_bad_file_is_refused_and_nothing_is_written(tmp_path, stored, content, e
     path = write(tmp_path, content)
 
     assert refused(path) == [f"Refused {path}: nothing was imported.", *errors]
+
+
+# The one date rule of every import (partners.csvfiles.parse_date): the same value is refused
+# with the same message by the practice, aggregate and survey imports.
+NOT_A_DATE_2024_1_5 = "'2024-1-5' is not a date (use YYYY-MM-DD or M/D/YYYY)"
+
+
+def test_a_one_digit_month_and_day_are_refused_in_the_iso_form(tmp_path, stored):
+    bad = write(tmp_path, f"{HEADER}\n{OK}\nP-1,2024-1-5,9,N-2,\n")
+    assert refused(bad)[1:] == [f"line 3, column responded_on: {NOT_A_DATE_2024_1_5}"]
+
+    run(write(tmp_path, f"{HEADER}\nP-2,1/5/2024,9,N-2,\n", "us.csv"), "--source", "us")
+    assert responses(source="us") == [("P-2", D(2024, 1, 5), 9, "N-2", "us", 2)]
 
 
 @pytest.mark.parametrize("dry_run", [False, True])

@@ -16,6 +16,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
+from partners.jobs import JobProgress
 from partners.models import (
     Job,
     JobStatus,
@@ -26,23 +27,23 @@ from partners.models import (
 )
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps
-from partners.services import (
+from partners.survey_import import surveys_import
+from partners.uploads import (
     UPLOAD_CHUNK,
     UPLOAD_EXPIRED,
-    JobProgress,
     upload_discard,
     upload_exists,
     upload_file_name,
     upload_open,
     upload_stage_file,
 )
-from partners.survey_import import surveys_import
+from scorecards.statistics import nps_estimate
 
 from ..conftest import run_jobs as run
 from ..conftest import wait_for
 from .factories import affiliate, make_mso, make_practice
 
-UPLOAD = reverse("admin:partners_surveyimport_upload")
+UPLOAD = reverse("survey_upload")
 GOOD = (
     b"practice,responded_on,score,response_id,comment\n"
     b"P-1,2024-01-05,10,r1,Great care\n"
@@ -55,7 +56,7 @@ GOOD = (
 
 
 def job_url(job):
-    return reverse("admin:partners_surveyimport_upload_job", args=[job.pk])
+    return reverse("survey_upload_job", args=[job.pk])
 
 
 @pytest.fixture
@@ -103,8 +104,8 @@ def nothing_written():
 
 
 def larkspur_nps(larkspur):
-    estimate = mso_nps(mso_id=larkspur.pk, first_month=datetime.date(2024, 1, 1),
-                       last_month=datetime.date(2024, 12, 1))  # fmt: skip
+    estimate = nps_estimate(*mso_nps(mso_id=larkspur.pk, first_month=datetime.date(2024, 1, 1),
+                       last_month=datetime.date(2024, 12, 1)))  # fmt: skip
     return estimate.n, estimate.nps
 
 
@@ -641,7 +642,7 @@ def test_upload_check_import_and_undo_on_a_real_worker(
         "action": "delete_selected", "post": "yes", ACTION_CHECKBOX_NAME: [survey_import.pk],
     })  # fmt: skip
     job = Job.objects.get(kind="survey_undo")
-    assert undo["Location"] == reverse("admin:partners_surveyimport_undo_job", args=[job.pk])
+    assert undo["Location"] == reverse("survey_undo_job", args=[job.pk])
     wait_for(lambda: _finished(job), worker=celery_worker)
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert (

@@ -69,8 +69,9 @@ def test_recompute_button_queues_a_job_and_shows_its_progress(
     client, data_admin, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr("partners.tasks.job_run.apply_async",
-                        lambda args, countdown: queued.append((args, countdown)))  # fmt: skip
+    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
+                        lambda args, countdown=None, **options: queued.append(
+                            (args, countdown or 0)))  # fmt: skip
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("scorecard_recompute"), HTTP_HX_REQUEST="true")
@@ -94,8 +95,9 @@ def test_many_requests_within_the_debounce_give_one_queued_job(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr("partners.tasks.job_run.apply_async",
-                        lambda args, countdown: queued.append(countdown))  # fmt: skip
+    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
+                        lambda args, countdown=None, **options: queued.append(
+                            countdown or 0))  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         jobs = {scorecards_request_recompute().pk for _ in range(5)}
     assert len(jobs) == 1
@@ -139,3 +141,29 @@ def test_a_real_worker_computes_a_snapshot(celery_worker):
     assert job.result == {"snapshot_id": snapshot.pk, "created": True}
     assert snapshot.job_id == job.pk
     assert snapshot.scorecards.count() == 5
+
+
+@pytest.mark.django_db
+def test_recompute_now_starts_at_once_even_while_an_automatic_one_waits(
+    client, data_admin, django_capture_on_commit_callbacks, monkeypatch
+):
+    from partners.jobs import job_run
+
+    sent = []
+    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
+                        lambda args, countdown=None, task_id=None, **options: sent.append(
+                            (args[0], countdown or 0, task_id)))  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = scorecards_request_recompute()  # evidence changed: waits 30 s
+    client.force_login(data_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("scorecard_recompute"), HTTP_HX_REQUEST="true")
+    assert [(pk, countdown) for pk, countdown, _ in sent] == [(waiting.pk, 30), (waiting.pk, 0)]
+    waiting.refresh_from_db()
+    assert waiting.task_id == sent[1][2]
+    # The delayed message, when it arrives, is dropped: the job runs once, from the new one.
+    ran = []
+    job_run(job_id=waiting.pk, work=ran.append, message_id=sent[0][2])
+    assert ran == []
+    job_run(job_id=waiting.pk, work=lambda job: ran.append(job) or {}, message_id=sent[1][2])
+    assert len(ran) == 1

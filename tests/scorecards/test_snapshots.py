@@ -153,3 +153,42 @@ def test_compute_command_sync(seeded):
     out = io.StringIO()
     call_command("compute_scorecards", sync=True, as_of=AS_OF, stdout=out)
     assert "no new snapshot" in out.getvalue()
+
+
+def _consistency(snapshot):
+    return {card.mso_id: card.document["criteria"]["practice_consistency"]
+            for card in snapshot.scorecards.all()}  # fmt: skip
+
+
+def test_practice_consistency_uses_the_healthcare_average_whatever_other_averages_exist(seeded):
+    from partners.models import Benchmark, BenchmarkKind
+    from scorecards.services import gather_evidence
+
+    before = _consistency(scorecard_compute(as_of=AS_OF)[0])
+    # A dental average sorts before "healthcare_average" and is far lower: it must not be used.
+    Benchmark.objects.create(key="dental_average", name="Dental average",
+                             kind=BenchmarkKind.AVERAGE, value=-50, source="Test", year=2025)
+    assert gather_evidence(as_of=AS_OF)["healthcare_average"] == 46.0
+    assert _consistency(scorecard_compute(as_of=AS_OF)[0]) == before
+    # A newer healthcare average (up to as-of) is the one used.
+    Benchmark.objects.create(key="healthcare_average", name="Healthcare industry average",
+                             kind=BenchmarkKind.AVERAGE, value=60, source="Test", year=2025)
+    assert gather_evidence(as_of=AS_OF)["healthcare_average"] == 60.0
+    Benchmark.objects.create(key="healthcare_average", name="Healthcare industry average",
+                             kind=BenchmarkKind.AVERAGE, value=10, source="Test", year=2027)
+    assert gather_evidence(as_of=AS_OF)["healthcare_average"] == 60.0  # 2027 is after as-of
+
+
+def test_nothing_after_data_as_of_enters_the_year_series(seeded):
+    from scorecards.services import gather_evidence
+
+    as_of = datetime.date(2025, 6, 15)  # the responses run to 2026-05-31
+    evidence = gather_evidence(as_of=as_of)
+    for mso in MSO.objects.filter(published=True):
+        counts = evidence["msos"][str(mso.pk)]["by_year"]
+        # The partial year 2025 ends with the last full month before as-of, like the window.
+        expected = raw_nps_counts(mso, datetime.date(2025, 1, 1), datetime.date(2025, 5, 31))
+        assert counts.get("2025", [0, 0, 0]) == expected
+        assert "2026" not in counts
+    documents = {c.mso_id: c.document for c in scorecard_compute(as_of=as_of)[0].scorecards.all()}
+    assert all(y["year"] <= 2025 for d in documents.values() for y in d["nps_by_year"])

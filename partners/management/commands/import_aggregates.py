@@ -7,7 +7,7 @@ written), 2 the file could not be read.
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.aggregate_import import COLUMNS_HELP, aggregates_import
-from partners.services import DATE_FORMATS_HELP, ImportRefused
+from partners.csvfiles import DATE_FORMATS_HELP, ImportRefused
 
 
 class Command(BaseCommand):

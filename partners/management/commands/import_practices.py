@@ -6,21 +6,20 @@ Exit status: 0 imported, 1 the file was refused (nothing was written),
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.services import (
-    DATE_FORMATS_HELP,
+from partners.csvfiles import DATE_FORMATS_HELP, ImportRefused, columns_help
+from partners.practice_import import (
     PRACTICE_COLUMNS,
     PRACTICE_OPTIONAL_COLUMNS,
-    ImportRefused,
     practices_import,
 )
 
 
 class Command(BaseCommand):
     help = (
-        f"Import practices from a CSV file with the columns {','.join(PRACTICE_COLUMNS)} "
-        f"and optionally {','.join(PRACTICE_OPTIONAL_COLUMNS)}. Dates: {DATE_FORMATS_HELP}; "
-        "end dates are inclusive. The file is checked as a whole: any error refuses it and "
-        "nothing is imported."
+        "Import practices from a CSV file with the columns "
+        f"{columns_help(PRACTICE_COLUMNS, PRACTICE_OPTIONAL_COLUMNS)} (names in any order and "
+        f"case). Dates: {DATE_FORMATS_HELP}; end dates are inclusive. The file is checked as a "
+        "whole: any error refuses it and nothing is imported."
     )
 
     def add_arguments(self, parser):

@@ -10,6 +10,7 @@ import sys
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from partners.csvfiles import DATE_FORMATS_HELP, columns_help
 from partners.survey_import import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -66,8 +67,9 @@ class TerminalProgress:
 
 class Command(BaseCommand):
     help = (
-        f"Import survey responses from a CSV file with the columns {', '.join(REQUIRED_COLUMNS)} "
-        f"and optionally {', '.join(OPTIONAL_COLUMNS)} (names in any order and case). "
+        "Import survey responses from a CSV file with the columns "
+        f"{columns_help(REQUIRED_COLUMNS, OPTIONAL_COLUMNS)} (names in any order and case). "
+        f"Dates: {DATE_FORMATS_HELP}. "
         "The file is checked as a whole: any error refuses it and nothing is imported. "
         "Exit status: 0 imported, 1 refused, 2 usage error."
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from partners import demo
 from partners.models import MSO
-from partners.services import CONSULTANT, DATA_ADMIN, SURGEON, roles_sync
+from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, roles_sync
 
 DEMO_USERS = [("surgeon", SURGEON, False), ("consultant", CONSULTANT, False),
               ("dataadmin", DATA_ADMIN, True)]  # fmt: skip

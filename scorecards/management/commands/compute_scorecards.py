@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from scorecards.services import (
     NoPublishedMethodology,
     scorecard_compute,
-    scorecards_request_recompute,
+    scorecards_recompute_now,
 )
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if not sync:
             if as_of:
                 raise CommandError("--as-of needs --sync.", returncode=2)
-            job = scorecards_request_recompute(countdown=0)
+            job = scorecards_recompute_now()
             self.stdout.write(f"Queued job #{job.pk}; a worker will compute the snapshot.")
             return
         try:

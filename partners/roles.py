@@ -1,0 +1,27 @@
+"""The users' roles: Django groups of the same names, and how code asks about them."""
+
+from django.contrib.auth.models import Group, Permission
+
+# Role names are also group names.
+SURGEON = "Surgeon"
+CONSULTANT = "Consultant"
+DATA_ADMIN = "Data admin"
+ROLES = (SURGEON, CONSULTANT, DATA_ADMIN)
+
+
+def roles_sync(*, using="default"):
+    """Create the role groups; data admins may change everything in the evidence apps."""
+    groups = {name: Group.objects.using(using).get_or_create(name=name)[0] for name in ROLES}
+    perms = Permission.objects.using(using).filter(
+        content_type__app_label__in=["partners", "scorecards"]
+    )
+    groups[DATA_ADMIN].permissions.set(perms)
+    return groups
+
+
+def user_has_role(user, role):
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=role).exists()

@@ -1,0 +1,64 @@
+"""The code's rooms: scorecards may import partners, never the reverse, and no module of the
+project imports itself round a cycle (read from the source, as ``ast`` sees the imports)."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("mso_eval", "partners", "scorecards")
+
+
+def _module(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """The project modules a file imports, at any depth of the file (lazy imports too)."""
+    module = _module(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in PACKAGES}
+
+
+def _graph():
+    files = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")
+             if "migrations" not in p.parts]  # fmt: skip
+    modules = {_module(p) for p in files}
+    return {_module(p): {m for m in _imports(p) if m in modules} - {_module(p)} for p in files}
+
+
+def test_partners_never_imports_scorecards():
+    offending = {m: sorted(i for i in imports if i.startswith("scorecards"))
+                 for m, imports in _graph().items() if m.startswith("partners")}  # fmt: skip
+    assert {m: i for m, i in offending.items() if i} == {}
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    cycles, state = [], {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
