@@ -167,3 +167,14 @@ def test_recompute_now_starts_at_once_even_while_an_automatic_one_waits(
     assert ran == []
     job_run(job_id=waiting.pk, work=lambda job: ran.append(job) or {}, message_id=sent[1][2])
     assert len(ran) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["surgeon", "data_admin"])
+def test_before_the_first_snapshot_the_page_says_it_is_being_computed(client, request, role):
+    client.force_login(request.getfixturevalue(role))
+    assert "No scorecard has been computed yet." in client.get(reverse("scorecard")).content.decode()
+    Job.objects.create(kind=COMPUTE_KIND, task="scorecards.tasks.scorecard_compute")
+    page = client.get(reverse("scorecard")).content.decode()
+    assert "The first scorecard is being computed." in page
+    assert "No scorecard has been computed yet." not in page
