@@ -7,10 +7,17 @@ estimates with intervals is the scorecards' work (``scorecards.statistics``).
 import datetime
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 
-from .models import MSO, Affiliation, AggregateNPSSubmission, MsoNpsMonth, PracticeNpsMonth
+from .models import (
+    MSO,
+    Affiliation,
+    AggregateNPSSubmission,
+    MsoNpsMonth,
+    Practice,
+    PracticeNpsMonth,
+)
 
 RESPONSES = "responses"
 SELF_REPORTED = "self_reported"
@@ -151,4 +158,42 @@ def msos_practices_nps(*, first_month, last_month, mso_ids=None):
     grouped = rows.values("mso_id", "practice_id").annotate(**_COUNTS)
     for row in grouped.order_by("mso_id", "practice_id"):
         result.setdefault(row["mso_id"], {})[row["practice_id"]] = _counts(row)
+    return result
+
+
+def practice_names(*, practice_ids):
+    """{practice_id: (code, name)}: one query."""
+    return {pk: (code, name) for pk, code, name in Practice.objects.filter(
+        pk__in=practice_ids).values_list("pk", "code", "name")}  # fmt: skip
+
+
+def msos_self_reported_nps(*, first_month, last_month, mso_ids=None):
+    """{mso_id: NpsCounts} of the self-reported submissions whose period lies within the months:
+    an MSO's own, and those of practices that were with it for the whole period (as
+    ``mso_nps(provenance=SELF_REPORTED)``, for every MSO in one query)."""
+    whole_period = Affiliation.objects.filter(
+        practice=OuterRef("practice"), started_on__lte=OuterRef("period_start")
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_end")))
+    rows = (
+        _self_reported(first_month, last_month)
+        .annotate(_practice_mso=Subquery(whole_period.values("mso_id")[:1],
+                                         output_field=BigIntegerField()))
+        .annotate(_mso=Coalesce("mso_id", "_practice_mso", output_field=BigIntegerField()))
+        .filter(_mso__isnull=False)
+    )
+    if mso_ids is not None:
+        rows = rows.filter(_mso__in=mso_ids)
+    return {row["_mso"]: _counts(row) for row in rows.values("_mso").annotate(**_COUNTS).order_by()}
+
+
+def msos_active_practices(*, day, mso_ids=None):
+    """{mso_id: [(practice_id, code, name)]} of the practices affiliated on ``day``: one query."""
+    rows = Affiliation.objects.active_on(day)
+    if mso_ids is not None:
+        rows = rows.filter(mso_id__in=mso_ids)
+    result = {}
+    for mso_id, practice_id, code, name in rows.order_by("mso_id", "practice__code").values_list(
+        "mso_id", "practice_id", "practice__code", "practice__name"
+    ):
+        result.setdefault(mso_id, []).append((practice_id, code, name))
     return result

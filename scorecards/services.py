@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from partners import jobs, selectors
@@ -16,7 +16,6 @@ from partners.jobs import JobError
 from partners.models import (
     MSO,
     Accreditation,
-    Affiliation,
     Benchmark,
     BenchmarkKind,
     Claim,
@@ -28,7 +27,7 @@ from partners.models import (
 from partners.selectors import months_before
 
 from . import claims as claim_checks
-from . import scoring
+from . import profile, scoring
 from .models import Methodology, MsoScorecard, ScorecardSnapshot
 from .statistics import nps_band, nps_estimate, world_class_streak
 
@@ -111,7 +110,7 @@ def gather_evidence(*, as_of):
     )
     ledger = (
         PromiseItem.objects.filter(interview__mso_id__in=ids, interview__interviewed_on__lte=as_of)
-        .values("interview__mso_id", "outcome")
+        .values("interview__mso_id", "service_area", "outcome")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -121,23 +120,32 @@ def gather_evidence(*, as_of):
         .annotate(n=Count("interview_id", distinct=True))
         .order_by()
     )
-    current_accreditation = Accreditation.objects.filter(
-        practice=OuterRef("practice"), awarded_on__lte=as_of, expires_on__gte=as_of
-    )
-    practices = (
-        Affiliation.objects.filter(mso_id__in=ids)
-        .active_on(as_of)
-        .values("mso_id")
-        .annotate(
-            active=Count("id"),
-            accredited=Count("id", filter=Q(Exists(current_accreditation))),
-        )
-        .order_by()
-    )
     claim_rows = Claim.objects.filter(mso_id__in=ids).order_by("mso_id", "id").values(
         "id", "mso_id", "statement", "kind", "parameters"
     )
     healthcare_average, bands = _benchmarks(as_of)
+    # For the profiles: the practices behind the figures, accreditations, advice, self-reported.
+    active = selectors.msos_active_practices(day=as_of, mso_ids=ids)
+    practice_names = {str(pid): [code, name] for rows in active.values()
+                      for pid, code, name in rows}  # fmt: skip
+    active_ids = {int(pid) for pid in practice_names}
+    counted_ids = {pid for counts in practice_counts.values() for pid in counts}
+    practice_names.update((str(pid), list(names)) for pid, names in selectors.practice_names(
+        practice_ids=counted_ids - active_ids).items())  # fmt: skip
+    accreditations = (
+        Accreditation.objects.filter(practice_id__in=active_ids, awarded_on__lte=as_of)
+        .order_by("practice__code", "-expires_on", "body")
+        .values_list("practice_id", "body", "awarded_on", "expires_on")
+    )
+    advice = (
+        ReferenceInterview.objects.filter(mso_id__in=ids, interviewed_on__lte=as_of)
+        .exclude(advice="").order_by("mso_id", "-interviewed_on", "id")
+        .values_list("mso_id", "advice", "interviewee", "consent_to_quote", "provenance",
+                     "interviewed_on")
+    )  # fmt: skip
+    self_reported = selectors.msos_self_reported_nps(
+        first_month=first_month, last_month=last_month, mso_ids=ids
+    )
 
     evidence = {
         m["id"]: {
@@ -149,24 +157,53 @@ def gather_evidence(*, as_of):
             "practices": [], "trust": {}, "autonomy": {}, "would_choose_again": {},
             "provenance": {}, "promises": {}, "ledger_interviews": 0,
             "active_practices": 0, "accredited_practices": 0, "claims": [],
+            "practice_counts": {}, "active_practice_ids": [], "ledger_by_area": {},
+            "by_provenance": {}, "advice": [], "accreditations": [],
+            "self_reported_12": list(_counts(self_reported.get(m["id"]))),
         }
         for m in msos
     }  # fmt: skip
     for mso_id, practices_of_mso in practice_counts.items():
         evidence[mso_id]["practices"] = [list(c) for c in practices_of_mso.values()]
+        evidence[mso_id]["practice_counts"] = {str(pid): list(c)
+                                               for pid, c in practices_of_mso.items()}  # fmt: skip
+    for mso_id, rows in active.items():
+        evidence[mso_id]["active_practice_ids"] = [pid for pid, _, _ in rows]
+        evidence[mso_id]["active_practices"] = len(rows)
     for row in interviews:
         e = evidence[row["mso_id"]]
         for field in ("trust", "autonomy", "would_choose_again", "provenance"):
             key = str(row[field])
             e[field][key] = e[field].get(key, 0) + row["n"]
+        summary = e["by_provenance"].setdefault(
+            row["provenance"], {"trust": {}, "autonomy": {}, "would_choose_again": {}}
+        )
+        for field in ("trust", "autonomy", "would_choose_again"):
+            key = str(row[field])
+            summary[field][key] = summary[field].get(key, 0) + row["n"]
     for row in ledger:
         e = evidence[row["interview__mso_id"]]
-        e["promises"][row["outcome"]] = row["n"]
+        e["promises"][row["outcome"]] = e["promises"].get(row["outcome"], 0) + row["n"]
+        area = e["ledger_by_area"].setdefault(row["service_area"], {})
+        area[row["outcome"]] = row["n"]
+    mso_of_practice = {pid: mso_id for mso_id, rows in active.items() for pid, _, _ in rows}
+    accredited = {}  # practices with an accreditation current at as-of, per MSO
+    for practice_id, body, awarded_on, expires_on in accreditations:
+        mso_id = mso_of_practice[practice_id]
+        evidence[mso_id]["accreditations"].append(
+            [practice_id, body, awarded_on.isoformat(), expires_on.isoformat()]
+        )
+        if expires_on >= as_of:
+            accredited.setdefault(mso_id, set()).add(practice_id)
+    for mso_id, practice_ids in accredited.items():
+        evidence[mso_id]["accredited_practices"] = len(practice_ids)
+    for mso_id, *quote in advice:
+        text, interviewee, consent, provenance, interviewed_on = quote
+        evidence[mso_id]["advice"].append(
+            [text, interviewee, consent, provenance, interviewed_on.isoformat()]
+        )
     for row in ledger_interviews:
         evidence[row["interview__mso_id"]]["ledger_interviews"] = row["n"]
-    for row in practices:
-        e = evidence[row["mso_id"]]
-        e["active_practices"], e["accredited_practices"] = row["active"], row["accredited"]
     for row in claim_rows:
         evidence[row["mso_id"]]["claims"].append(
             [row["id"], row["statement"], row["kind"], row["parameters"]]
@@ -178,6 +215,7 @@ def gather_evidence(*, as_of):
         "last_full_year": last_full_year,
         "healthcare_average": healthcare_average,
         "bands": bands,
+        "practice_names": practice_names,
         "msos": {str(k): v for k, v in evidence.items()},
     }
 
@@ -267,7 +305,10 @@ def score_evidence(evidence, weights):
                 for year, c in sorted(by_year_counts.items())
             ],
             "world_class_streak": world_class_streak(by_year_counts, evidence["last_full_year"]),
-            "interviews": {"by_provenance": e["provenance"]},
+            "interviews": {"by_provenance": e["provenance"],
+                           "summary": _interview_summary(e["by_provenance"])},
+            "self_reported_nps": _nps_document(e["self_reported_12"], evidence["bands"]),
+            **_profile_document(e, evidence),
             "claims": claims,
             "nps_tied_with": [],
         }  # fmt: skip
@@ -303,6 +344,49 @@ def _test_pause(point, detail=""):
     hold, deadline = Path(directory, f"{point}.hold"), time.monotonic() + 60
     while hold.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _interview_summary(by_provenance):
+    """Per provenance (MSO-supplied, independent): n, mean trust and autonomy (1 to 5), and the
+    would-choose-again answers."""
+    summary = {}
+    for provenance, answers in sorted(by_provenance.items()):
+        trust, autonomy = _ratings(answers["trust"]), _ratings(answers["autonomy"])
+        n = sum(trust.values())
+        summary[provenance] = {
+            "n": n,
+            "trust": sum(r * c for r, c in trust.items()) / n if n else None,
+            "autonomy": sum(r * c for r, c in autonomy.items()) / n if n else None,
+            "would_choose_again": answers["would_choose_again"],
+        }
+    return summary
+
+
+def _profile_document(e, evidence):
+    """The profile's evidence beside the criteria: the practices (each with its own NPS), the
+    average NPS of affiliated practices, the promise ledger per service area, the advice that
+    may be quoted, and the accreditations, current and expired, of the active practices."""
+    names, as_of = evidence["practice_names"], evidence["as_of"]
+    active = set(e["active_practice_ids"])
+    counts = {int(pid): tuple(c) for pid, c in e["practice_counts"].items()}
+    practices = []
+    for pid in sorted(active | set(counts), key=lambda p: (-sum(counts.get(p, (0, 0, 0))), p)):
+        code, name = names[str(pid)]
+        practices.append({"id": pid, "code": code, "name": name, "active": pid in active,
+                          **_nps_document(counts.get(pid, (0, 0, 0)), evidence["bands"])})
+    interviews = sum(e["provenance"].values())
+    return {
+        "practices": practices,
+        "practice_average_nps": profile.practice_average(counts, active),
+        "ledger": [{"area": area, **{k: c.get(k, 0) for k in ("kept", "partly", "broken")}}
+                   for area, c in sorted(e["ledger_by_area"].items())],
+        "advice": profile.quotable_advice([tuple(q) for q in e["advice"]], interviews),
+        "accreditations": [
+            {"practice_id": pid, "practice": names[str(pid)][1], "body": body,
+             "awarded_on": awarded, "expires_on": expires, "current": expires >= as_of}
+            for pid, body, awarded, expires in e["accreditations"]
+        ],
+    }  # fmt: skip
 
 
 def scorecard_compute(*, as_of=None, job=None, progress=None):
