@@ -5,6 +5,21 @@ or "insufficient data", with the raw value, the n behind it and an interval wher
 Missing evidence is never scored as 0 or as 100. The total is the weighted mean over the
 criteria that have evidence, with the share of the weight they cover; an MSO whose evidence
 covers less than 60% of the weight is listed unranked.
+
+Scales. ``score``, ``ci_low`` and ``ci_high`` are always on the score's 0-100 scale, so the
+interval holds the score. ``value`` is on the criterion's own scale (NPS points from -100 to
+100, a mean rating from 1 to 5, or a percentage for shares), and ``evidence["value_ci"]`` is the
+same interval as ``[low, high]`` on that scale ("NPS 52 (95% CI 47 to 57)"). A criterion below
+its minimum evidence has no score and no interval (``ci_low``/``ci_high`` None, no
+``value_ci``); its ``value`` may still be reported.
+
+Every result's ``evidence`` also says:
+
+- ``minimum``: the minimum evidence, as a phrase that names its unit ("30 responses",
+  "5 promise-ledger items from 3 interviews"); the same text as ``MINIMUM_EVIDENCE[key]``;
+- ``n_unit``: what ``n`` counts ("responses", "interviews", "practices", ...);
+- ``interval``: how the 95% interval is computed, or None where there is none (support breadth,
+  whose evidence also carries ``note = "self-reported, no interval"``).
 """
 
 import math
@@ -23,6 +38,7 @@ MIN_LEDGER_ITEMS = 5
 MIN_CONSISTENCY_PRACTICES = 3
 SERVICE_AREAS = 11
 STABILITY_DRAWS = 1000
+STABILITY_FACTORS = (0.5, 1.5)  # each draw multiplies each weight by a factor in this range
 STABILITY_SEED = 20240601
 
 
@@ -65,18 +81,70 @@ class MsoEvidence:
     services_offered: int | None = None
 
 
+MINIMUM_EVIDENCE = {
+    "patient_experience": f"{MIN_RESPONSES} responses",
+    "practice_consistency": f"{MIN_CONSISTENCY_PRACTICES} practices with {MIN_RESPONSES}+ "
+    "responses each",
+    "surgeon_trust": f"{MIN_INTERVIEWS} interviews",
+    "would_choose_again": f"{MIN_INTERVIEWS} interviews",
+    "promise_keeping": f"{MIN_LEDGER_ITEMS} promise-ledger items from {MIN_INTERVIEWS} interviews",
+    "clinical_autonomy": f"{MIN_INTERVIEWS} interviews",
+    "clinical_excellence": "1 active practice",
+    "support_breadth": "a filled-in profile (1 service area)",
+}
+N_UNITS = {
+    "patient_experience": "responses",
+    "practice_consistency": "practices",
+    "surgeon_trust": "interviews",
+    "would_choose_again": "interviews",
+    "promise_keeping": "ledger items",
+    "clinical_autonomy": "interviews",
+    "clinical_excellence": "practices",
+    "support_breadth": "service areas",
+}
+INTERVAL_METHODS = {
+    "patient_experience": "adjusted-Wald interval of the NPS, mapped as (NPS + 100) / 2",
+    "practice_consistency": "Wilson interval of the share",
+    "surgeon_trust": "normal interval of the mean rating, mapped as (rating - 1) / 4 x 100",
+    "would_choose_again": "Wilson interval on the weighted successes (yes + unsure / 2)",
+    "promise_keeping": "Wilson interval on the weighted successes (kept + partly / 2)",
+    "clinical_autonomy": "normal interval of the mean rating, mapped as (rating - 1) / 4 x 100",
+    "clinical_excellence": "Wilson interval of the share",
+    "support_breadth": None,
+}
+
+
+def _stated(key, evidence):
+    """The criterion's evidence with its minimum, the unit of its n and its interval method."""
+    return {**evidence, "minimum": MINIMUM_EVIDENCE[key], "n_unit": N_UNITS[key],
+            "interval": INTERVAL_METHODS[key]}  # fmt: skip
+
+
 def _insufficient(key, value, n, **evidence):
-    return CriterionResult(key, None, value, n, evidence=evidence)
+    return CriterionResult(key, None, value, n, evidence=_stated(key, evidence))
+
+
+def _result(key, score, value, n, evidence, score_ci=(None, None), value_ci=None):
+    """A scored result; ``score_ci`` is on the 0-100 scale, ``value_ci`` on the value's own."""
+    evidence = _stated(key, evidence)
+    if value_ci is not None and value_ci[0] is not None:
+        evidence["value_ci"] = [value_ci[0], value_ci[1]]
+    return CriterionResult(key, score, value, n, score_ci[0], score_ci[1], evidence)
 
 
 def wilson_interval(successes, n, z=Z_95):
-    """95% Wilson interval of a proportion, as percentages."""
+    """95% Wilson interval of a proportion, as percentages.
+
+    ``successes`` may be fractional (weighted outcomes). The interval always holds the share
+    itself: the bounds are widened by float noise at most (at 0 and at n successes).
+    """
     if n == 0:
         return None, None
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+    low, high = max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
+    return 100 * low, 100 * high
 
 
 def _rating_stats(histogram):
@@ -96,14 +164,21 @@ def _rating_to_score(rating):
     return None if rating is None else 100 * (rating - 1) / 4
 
 
+def _nps_to_score(nps):
+    return (nps + 100) / 2
+
+
 def patient_experience(e):
+    """(NPS + 100) / 2. The adjusted-Wald interval of the NPS is mapped the same way for
+    ``ci_low``/``ci_high``; ``evidence["value_ci"]`` keeps it in NPS points."""
     est = nps_estimate(e.promoters, e.passives, e.detractors)
     evidence = {"promoters": e.promoters, "passives": e.passives, "detractors": e.detractors}
     if est.n < MIN_RESPONSES:
         return _insufficient("patient_experience", est.nps, est.n, **evidence)
-    return CriterionResult(
-        "patient_experience", (est.nps + 100) / 2, est.nps, est.n, est.ci_low, est.ci_high,
-        evidence,
+    return _result(
+        "patient_experience", _nps_to_score(est.nps), est.nps, est.n, evidence,
+        score_ci=(_nps_to_score(est.ci_low), _nps_to_score(est.ci_high)),
+        value_ci=(est.ci_low, est.ci_high),
     )  # fmt: skip
 
 
@@ -116,16 +191,20 @@ def practice_consistency(e):
     share = 100 * above / n if n else None
     if n < MIN_CONSISTENCY_PRACTICES:
         return _insufficient("practice_consistency", share, n, **evidence)
-    low, high = wilson_interval(above, n)
-    return CriterionResult("practice_consistency", share, share, n, low, high, evidence)
+    interval = wilson_interval(above, n)
+    return _result("practice_consistency", share, share, n, evidence, interval, interval)
 
 
 def _rating_criterion(key, histogram):
+    """Mean rating (1 to 5) mapped to (r - 1) / 4 x 100; its normal interval is mapped the
+    same way, and kept on the 1-5 scale in ``evidence["value_ci"]``."""
     n, mean, low, high = _rating_stats(histogram)
     evidence = {"ratings": {str(r): c for r, c in sorted(histogram.items())}}
     if n < MIN_INTERVIEWS:
         return _insufficient(key, mean, n, **evidence)
-    return CriterionResult(key, _rating_to_score(mean), mean, n, low, high, evidence)
+    return _result(key, _rating_to_score(mean), mean, n, evidence,
+                   score_ci=(_rating_to_score(low), _rating_to_score(high)),
+                   value_ci=(low, high))  # fmt: skip
 
 
 def surgeon_trust(e):
@@ -136,44 +215,63 @@ def clinical_autonomy(e):
     return _rating_criterion("clinical_autonomy", e.autonomy)
 
 
+def _weighted_share(key, full, half, n, evidence, enough):
+    """100 x (full + half / 2) / n, with the Wilson interval on the weighted successes
+    (full + half / 2 out of n). The 0 / 0.5 / 1 codes never vary more than 0/1 outcomes with
+    the same mean (their variance is at most p(1 - p)), so this interval is, if anything, a
+    little wide; unlike a normal interval on the mean it does not shrink to a point when
+    every answer is the same."""
+    successes = full + 0.5 * half
+    value = 100 * successes / n if n else None
+    if not enough:
+        return _insufficient(key, value, n, **evidence)
+    interval = wilson_interval(successes, n)
+    return _result(key, value, value, n, evidence, interval, interval)
+
+
 def would_choose_again(e):
+    """yes = 1, unsure = 0.5, no = 0, as a percentage; Wilson interval on the weighted
+    successes (see ``_weighted_share``)."""
     yes, unsure, no = (e.would_choose_again.get(k, 0) for k in ("yes", "unsure", "no"))
     n = yes + unsure + no
-    value = 100 * (yes + 0.5 * unsure) / n if n else None
     evidence = {"yes": yes, "unsure": unsure, "no": no}
-    if n < MIN_INTERVIEWS:
-        return _insufficient("would_choose_again", value, n, **evidence)
-    return CriterionResult("would_choose_again", value, value, n, evidence=evidence)
+    return _weighted_share("would_choose_again", yes, unsure, n, evidence, n >= MIN_INTERVIEWS)
 
 
 def promise_keeping(e):
+    """kept = 1, partly = 0.5, broken = 0 over the promise ledger, as a percentage; Wilson
+    interval on the weighted successes over the ledger items (see ``_weighted_share``)."""
     kept, partly, broken = (e.promises.get(k, 0) for k in ("kept", "partly", "broken"))
     n = kept + partly + broken
-    value = 100 * (kept + 0.5 * partly) / n if n else None
     evidence = {"kept": kept, "partly": partly, "broken": broken,
                 "interviews": e.interviews_with_ledger}  # fmt: skip
-    if n < MIN_LEDGER_ITEMS or e.interviews_with_ledger < MIN_INTERVIEWS:
-        return _insufficient("promise_keeping", value, n, **evidence)
-    return CriterionResult("promise_keeping", value, value, n, evidence=evidence)
+    enough = n >= MIN_LEDGER_ITEMS and e.interviews_with_ledger >= MIN_INTERVIEWS
+    return _weighted_share("promise_keeping", kept, partly, n, evidence, enough)
 
 
 def clinical_excellence(e):
+    """Share of active affiliated practices with a current accreditation, Wilson interval;
+    needs 1 active practice, a minimum every result states (a score at n = 2 is shown with
+    its wide interval and its minimum, not as if it were settled)."""
     n, accredited = e.active_practices, e.accredited_practices
     evidence = {"active_practices": n, "accredited_practices": accredited}
     if n < 1:
         return _insufficient("clinical_excellence", None, 0, **evidence)
     share = 100 * accredited / n
-    low, high = wilson_interval(accredited, n)
-    return CriterionResult("clinical_excellence", share, share, n, low, high, evidence)
+    interval = wilson_interval(accredited, n)
+    return _result("clinical_excellence", share, share, n, evidence, interval, interval)
 
 
 def support_breadth(e):
-    evidence = {"self_reported": True, "service_areas": SERVICE_AREAS}
+    """Share of the 11 service areas the MSO says it offers. Self-reported and a count over a
+    fixed list, not a sample: it has no interval, and its evidence says so."""
+    evidence = {"self_reported": True, "service_areas": SERVICE_AREAS,
+                "note": "self-reported, no interval"}  # fmt: skip
     if not e.services_offered:
         return _insufficient("support_breadth", None, 0, **evidence)
     share = 100 * e.services_offered / SERVICE_AREAS
-    return CriterionResult("support_breadth", share, share, e.services_offered,
-                           evidence={**evidence, "offered": e.services_offered})  # fmt: skip
+    return _result("support_breadth", share, share, e.services_offered,
+                   {**evidence, "offered": e.services_offered})  # fmt: skip
 
 
 CRITERIA = {
@@ -221,9 +319,11 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     """Share of random weightings under which each ranked MSO keeps its rank.
 
     ``score_matrix`` and ``ok_matrix`` are (MSOs x criteria); weights are per criterion. Each
-    draw multiplies every weight by a factor drawn uniformly from 0.5 to 1.5 (then the weights
-    are renormalised, which leaves weighted means unchanged); ranks are recomputed over the same
-    MSOs. Deterministic for its seed.
+    draw multiplies every weight by a factor drawn uniformly from ``STABILITY_FACTORS`` (0.5 to
+    1.5; then the weights are renormalised, which leaves weighted means unchanged); ranks are
+    recomputed over the same MSOs. The scores themselves are not re-drawn: this measures how
+    much a rank depends on the chosen weights, not the sampling error of the scores (which
+    their intervals show). Deterministic for its seed.
     """
     scores = np.nan_to_num(np.asarray(score_matrix, dtype=float))
     ok = np.asarray(ok_matrix, dtype=float)
@@ -231,7 +331,7 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     if scores.shape[0] == 0:
         return []
     rng = random.Random(seed)
-    factors = np.array([[rng.uniform(0.5, 1.5) for _ in base] for _ in range(draws)])
+    factors = np.array([[rng.uniform(*STABILITY_FACTORS) for _ in base] for _ in range(draws)])
     drawn = factors * base  # draws x criteria
     totals_all = np.vstack([base, drawn])
     totals = (totals_all @ (scores * ok).T) / (totals_all @ ok.T)  # (1 + draws) x MSOs

@@ -64,7 +64,7 @@ def current_methodology():
 HEALTHCARE_AVERAGE_KEY = "healthcare_average"
 
 
-def _benchmarks(as_of):
+def benchmarks(as_of):
     """(healthcare average, [(band name, lower bound)]), each benchmark from its latest year
     up to as-of. The average is the one keyed ``healthcare_average`` (other averages, such as
     a dental one, are reference data for people, not for the scores)."""
@@ -123,7 +123,7 @@ def gather_evidence(*, as_of):
     claim_rows = Claim.objects.filter(mso_id__in=ids).order_by("mso_id", "id").values(
         "id", "mso_id", "statement", "kind", "parameters"
     )
-    healthcare_average, bands = _benchmarks(as_of)
+    healthcare_average, bands = benchmarks(as_of)
     # For the profiles: the practices behind the figures, accreditations, advice, self-reported.
     active = selectors.msos_active_practices(day=as_of, mso_ids=ids)
     practice_names = {str(pid): [code, name] for rows in active.values()
@@ -230,23 +230,35 @@ def _ratings(histogram):
     return {int(k): v for k, v in histogram.items()}
 
 
+# Raised whenever the scoring or the documents change, so that the next computation stores a
+# new snapshot of unchanged evidence rather than keeping one computed the old way.
+DOCUMENT_VERSION = 2
+
+
 def fingerprint(evidence, methodology, weights):
     """A digest of what a snapshot is computed from; the as-of date enters through the
     evidence (the 12-month window), not by itself, so an unchanged window gives no new
     snapshot."""
     payload = {k: v for k, v in evidence.items() if k != "as_of"}
     payload["methodology"] = [methodology.pk, sorted(weights.items())]
+    payload["document_version"] = DOCUMENT_VERSION
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _nps_document(counts, bands):
+    """The NPS of some counts for a document. Below the minimum (status insufficient data)
+    ``nps``, ``ci_low``, ``ci_high`` and ``band`` are null: only the counts and n are given, so
+    that no reader quotes a figure the methodology does not stand behind."""
     est = nps_estimate(*counts)
+    sufficient = est.sufficient
     return {
         "n": est.n, "promoters": est.promoters, "passives": est.passives,
-        "detractors": est.detractors, "nps": est.nps, "ci_low": est.ci_low,
-        "ci_high": est.ci_high, "band": nps_band(est.nps, bands) if est.sufficient else None,
-        "status": scoring.OK if est.sufficient else scoring.INSUFFICIENT,
+        "detractors": est.detractors, "nps": est.nps if sufficient else None,
+        "ci_low": est.ci_low if sufficient else None,
+        "ci_high": est.ci_high if sufficient else None,
+        "band": nps_band(est.nps, bands) if sufficient else None,
+        "status": scoring.OK if sufficient else scoring.INSUFFICIENT,
     }  # fmt: skip
 
 

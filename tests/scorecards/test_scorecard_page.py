@@ -173,8 +173,112 @@ def test_recompute_now_starts_at_once_even_while_an_automatic_one_waits(
 @pytest.mark.parametrize("role", ["surgeon", "data_admin"])
 def test_before_the_first_snapshot_the_page_says_it_is_being_computed(client, request, role):
     client.force_login(request.getfixturevalue(role))
-    assert "No scorecard has been computed yet." in client.get(reverse("scorecard")).content.decode()
+    assert "No scorecard has been computed yet." in (
+        client.get(reverse("scorecard")).content.decode()
+    )
     Job.objects.create(kind=COMPUTE_KIND, task="scorecards.tasks.scorecard_compute")
     page = client.get(reverse("scorecard")).content.decode()
     assert "The first scorecard is being computed." in page
     assert "No scorecard has been computed yet." not in page
+
+
+# --- what each figure says: scale, n, minimum, interval, ties by name, rank stability -----
+
+
+def _cells(page):
+    """The text of each criterion cell of the page, in order."""
+    import re
+
+    from django.utils.html import strip_tags
+
+    cells = re.findall(r'<li title="[^"]*">(.*?)</li>', page, flags=re.S)
+    return [" ".join(strip_tags(c).split()) for c in cells]
+
+
+@pytest.mark.django_db
+def test_tied_msos_are_named(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    cards = [c.document for c in snapshot.scorecards.all()]
+    names = {d["slug"]: d["name"] for d in cards}
+    tied = [d for d in cards if d["nps_tied_with"]]
+    assert tied, "the demo data has statistically tied MSOs"
+    for d in tied:
+        others = ", ".join(names[s] for s in d["nps_tied_with"])
+        assert f"Statistically tied with {others}".replace("&", "&amp;") in page
+    assert "tied with 1<" not in page and "tied with 2<" not in page
+
+
+@pytest.mark.django_db
+def test_rank_stability_is_explained_in_visible_text(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    assert "re-weighted the criteria 1,000 times" in page
+    assert "multiplying every weight by a random factor between 0.5 and 1.5" in page
+    assert "kept the same rank" in page
+    first = snapshot.scorecards.get(rank=1)
+    share = round(100 * first.rank_stability)
+    assert f"rank holds in {share}% of 1,000 re-weightings" in page
+    assert 'title="Share of 1,000 random weightings' not in page  # no longer only a tooltip
+
+
+@pytest.mark.django_db
+def test_every_criterion_cell_states_scale_n_minimum_and_interval(client, surgeon, snapshot):
+    from django.template.defaultfilters import floatformat
+
+    from scorecards.scoring import MINIMUM_EVIDENCE
+
+    def f(x):  # as the page rounds: half away from zero
+        return floatformat(x, 0)
+
+    client.force_login(surgeon)
+    page = client.get(reverse("scorecard")).content.decode()
+    cells = _cells(page)
+    documents = snapshot_document_msos(snapshot)
+    keys = list(snapshot.methodology.weights())
+    assert len(cells) == len(documents) * len(keys)
+    for i, cell in enumerate(cells):
+        document, key = documents[i // len(keys)], keys[i % len(keys)]
+        c = document["criteria"][key]
+        assert f"n={c['n']} " in cell and f"minimum {MINIMUM_EVIDENCE[key]}" in cell, cell
+        if c["status"] == "ok":
+            assert f"{f(c['score'])} of 100" in cell, cell
+            if key == "support_breadth":
+                assert "self-reported, no interval" in cell
+            else:
+                interval = f"95% interval {f(c['ci_low'])}–{f(c['ci_high'])}"
+                assert interval in cell, cell
+                assert c["ci_low"] <= c["score"] <= c["ci_high"]
+        else:
+            assert "Insufficient data" in cell and "of 100" not in cell
+    nps = _cells_for("patient_experience", cells, keys)
+    assert any("NPS " in cell and "on −100 to 100" in cell for cell in nps)
+
+
+def snapshot_document_msos(snapshot):
+    from scorecards.services import snapshot_document
+
+    return snapshot_document(snapshot)["msos"]
+
+
+def _cells_for(key, cells, keys):
+    return cells[keys.index(key)::len(keys)]
+
+
+@pytest.mark.django_db
+def test_an_older_snapshot_is_shown_on_the_score_scale_too(client, surgeon, snapshot):
+    """Snapshots are immutable: one computed before the intervals moved onto the score's scale
+    still has the NPS interval as patient experience's ci_low/ci_high, and no value_ci."""
+    card = snapshot.scorecards.get(rank=1)
+    c = card.document["criteria"]["patient_experience"]
+    nps_low, nps_high = c["evidence"].pop("value_ci")
+    c["ci_low"], c["ci_high"] = nps_low, nps_high
+    del c["evidence"]["minimum"]
+    card.save(update_fields=["document"])
+    client.force_login(surgeon)
+    cell = _cells(client.get(reverse("scorecard")).content.decode())[0]
+    from django.template.defaultfilters import floatformat
+
+    low, high = (floatformat((x + 100) / 2, 0) for x in (nps_low, nps_high))
+    assert f"95% interval {low}–{high}" in cell
+    assert "minimum 30 responses" in cell

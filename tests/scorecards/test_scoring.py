@@ -1,8 +1,12 @@
 """Criterion scoring at, below and without its minimum evidence; totals, coverage, ranks."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from scorecards import scoring
 from scorecards.scoring import (
+    CRITERIA,
     INSUFFICIENT,
     OK,
     MsoEvidence,
@@ -38,7 +42,11 @@ def test_patient_experience_at_minimum_scores():
     assert result.n == 30
     assert result.value == pytest.approx(100 * 14 / 30)
     assert result.score == pytest.approx((100 * 14 / 30 + 100) / 2)
-    assert result.ci_low < result.value < result.ci_high
+    # Changed: the interval was compared with the NPS value (it was on the NPS scale); it is
+    # on the score's scale now, and the NPS interval is kept in evidence["value_ci"].
+    assert result.ci_low < result.score < result.ci_high
+    low, high = result.evidence["value_ci"]
+    assert low < result.value < high
 
 
 def test_patient_experience_one_below_minimum_is_insufficient():
@@ -82,7 +90,10 @@ def test_rating_criteria_at_below_and_without_minimum(criterion, field):
     at = criterion(MsoEvidence(**{field: {5: 1, 3: 1, 1: 1}}))
     assert at.status == OK and at.n == 3
     assert at.value == 3 and at.score == 50
-    assert 1 <= at.ci_low < 3 < at.ci_high <= 5
+    # Changed: the 1-5 interval moved to evidence["value_ci"]; ci_low/ci_high are 0-100.
+    low, high = at.evidence["value_ci"]
+    assert 1 <= low < 3 < high <= 5
+    assert 0 <= at.ci_low < 50 < at.ci_high <= 100
     below = criterion(MsoEvidence(**{field: {5: 2}}))
     assert (below.status, below.n, below.value) == (INSUFFICIENT, 2, 5)
     assert criterion(MsoEvidence()).status == INSUFFICIENT
@@ -221,3 +232,110 @@ def test_rank_stability_ignores_criteria_without_evidence():
     # passes 90 only when the second weight is over 1.67 times the first: then they swap.
     shares = rank_stability(scores, ok, [50, 50], draws=1000, seed=1)
     assert 0.8 < shares[0] < 1 and shares[0] == shares[1]
+
+
+# --- every interval on the score's scale, every minimum stated --------------------------
+
+counts = st.integers(min_value=0, max_value=400)
+ratings = st.dictionaries(st.integers(min_value=1, max_value=5), st.integers(1, 40), max_size=5)
+evidence_strategy = st.builds(
+    MsoEvidence,
+    promoters=counts, passives=counts, detractors=counts,
+    practice_counts=st.lists(st.tuples(counts, counts, counts), max_size=8),
+    healthcare_average=st.floats(min_value=-100, max_value=100),
+    trust=ratings, autonomy=ratings,
+    would_choose_again=st.fixed_dictionaries(
+        {"yes": st.integers(0, 30), "unsure": st.integers(0, 30), "no": st.integers(0, 30)}),
+    promises=st.fixed_dictionaries(
+        {"kept": st.integers(0, 30), "partly": st.integers(0, 30), "broken": st.integers(0, 30)}),
+    interviews_with_ledger=st.integers(0, 10),
+    active_practices=st.integers(0, 40),
+    services_offered=st.one_of(st.none(), st.integers(0, 11)),
+)  # fmt: skip
+
+
+@st.composite
+def any_evidence(draw):
+    evidence = draw(evidence_strategy)
+    evidence.accredited_practices = draw(st.integers(0, evidence.active_practices))
+    return evidence
+
+
+WITH_INTERVAL = [k for k in CRITERIA if k != "support_breadth"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_evidence())
+def test_every_interval_holds_its_score_on_the_0_to_100_scale(evidence):
+    for key, result in score_criteria(evidence, CRITERIA).items():
+        assert result.evidence["minimum"] == scoring.MINIMUM_EVIDENCE[key]
+        if result.status == INSUFFICIENT:
+            assert (result.score, result.ci_low, result.ci_high) == (None, None, None)
+            assert "value_ci" not in result.evidence
+            continue
+        assert 0 <= result.score <= 100
+        if key in WITH_INTERVAL:
+            assert 0 <= result.ci_low <= result.score <= result.ci_high <= 100, key
+            low, high = result.evidence["value_ci"]
+            assert low <= result.value <= high, key
+
+
+def test_patient_experience_interval_is_on_the_score_scale_and_the_nps_one_kept():
+    from scorecards.statistics import nps_interval
+
+    result = patient_experience(MsoEvidence(promoters=20, passives=4, detractors=6))
+    nps_low, nps_high = nps_interval(20, 4, 6)
+    assert result.evidence["value_ci"] == [nps_low, nps_high]
+    assert (result.ci_low, result.ci_high) == ((nps_low + 100) / 2, (nps_high + 100) / 2)
+    assert result.ci_low < result.score < result.ci_high
+
+
+def test_rating_interval_is_mapped_like_the_score():
+    result = surgeon_trust(MsoEvidence(trust={5: 1, 3: 1, 1: 1}))
+    low, high = result.evidence["value_ci"]
+    assert 1 <= low < 3 < high <= 5
+    assert (result.ci_low, result.ci_high) == (100 * (low - 1) / 4, 100 * (high - 1) / 4)
+
+
+def test_weighted_shares_have_a_wilson_interval_on_the_weighted_successes():
+    again = would_choose_again(MsoEvidence(would_choose_again={"yes": 3, "unsure": 2, "no": 1}))
+    assert (again.ci_low, again.ci_high) == wilson_interval(4, 6)
+    assert again.ci_low < again.score < again.ci_high
+    everyone = would_choose_again(MsoEvidence(would_choose_again={"yes": 3}))
+    assert everyone.ci_high == 100 and everyone.ci_low < 50  # three yeses prove little
+    kept = promise_keeping(MsoEvidence(promises={"kept": 3, "partly": 1, "broken": 1},
+                                       interviews_with_ledger=3))  # fmt: skip
+    assert (kept.ci_low, kept.ci_high) == wilson_interval(3.5, 5)
+
+
+def test_wilson_interval_holds_the_share_at_the_edges():
+    for n in range(1, 200):
+        assert wilson_interval(0, n)[0] == 0
+        assert wilson_interval(n, n)[1] == 100
+
+
+def test_support_breadth_says_it_has_no_interval():
+    result = support_breadth(MsoEvidence(services_offered=7))
+    assert (result.ci_low, result.ci_high) == (None, None)
+    assert result.evidence["note"] == "self-reported, no interval"
+
+
+def test_clinical_excellence_states_its_minimum():
+    result = clinical_excellence(MsoEvidence(active_practices=2, accredited_practices=1))
+    assert result.status == OK and result.n == 2
+    assert result.evidence["minimum"] == "1 active practice"
+    assert result.evidence["n_unit"] == "practices"
+    assert clinical_excellence(MsoEvidence()).evidence["minimum"] == "1 active practice"
+
+
+def test_minimums_match_the_methodology():
+    assert scoring.MINIMUM_EVIDENCE == {
+        "patient_experience": "30 responses",
+        "practice_consistency": "3 practices with 30+ responses each",
+        "surgeon_trust": "3 interviews",
+        "would_choose_again": "3 interviews",
+        "promise_keeping": "5 promise-ledger items from 3 interviews",
+        "clinical_autonomy": "3 interviews",
+        "clinical_excellence": "1 active practice",
+        "support_breadth": "a filled-in profile (1 service area)",
+    }

@@ -98,9 +98,11 @@ def test_export_figures_match_the_raw_data(seeded):
         nps = entry["nps"]
         assert (nps["promoters"], nps["passives"], nps["detractors"]) == tuple(counts)
         assert nps["n"] == expected.n
-        if expected.n:
+        if expected.n >= 30:
             assert nps["nps"] == pytest.approx(expected.nps)
             assert nps["ci_low"] == pytest.approx(expected.ci_low)
+        else:  # changed: below 30 responses there is no NPS figure, only the counts
+            assert (nps["nps"], nps["ci_low"], nps["ci_high"], nps["band"]) == (None,) * 4
         criterion = entry["criteria"]["patient_experience"]
         if expected.n >= 30:
             assert criterion["status"] == "ok"
@@ -192,3 +194,49 @@ def test_nothing_after_data_as_of_enters_the_year_series(seeded):
         assert "2026" not in counts
     documents = {c.mso_id: c.document for c in scorecard_compute(as_of=as_of)[0].scorecards.all()}
     assert all(y["year"] <= 2025 for d in documents.values() for y in d["nps_by_year"])
+
+
+# --- below the minimum an NPS document has counts, not figures ---------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from scorecards.services import _nps_document  # noqa: E402
+
+BANDS = [("Good", 0.0), ("Excellent", 50.0), ("World-class", 80.0)]
+
+
+@given(st.tuples(*[st.integers(0, 60)] * 3))
+def test_nps_document_is_null_below_the_minimum_and_keeps_its_counts(counts):
+    document = _nps_document(counts, BANDS)
+    expected = nps_estimate(*counts)
+    assert (document["n"], document["promoters"], document["passives"],
+            document["detractors"]) == (expected.n, *counts)  # fmt: skip
+    if expected.n < 30:
+        assert document["status"] == "insufficient_data"
+        assert (document["nps"], document["ci_low"], document["ci_high"],
+                document["band"]) == (None, None, None, None)  # fmt: skip
+    else:
+        assert document["status"] == "ok"
+        assert document["ci_low"] <= document["nps"] == expected.nps <= document["ci_high"]
+
+
+def test_the_api_gives_no_nps_figure_where_data_is_insufficient(seeded, client, surgeon):
+    from django.urls import reverse
+
+    scorecard_compute(as_of=AS_OF)
+    client.force_login(surgeon)
+    body = client.get(reverse("api_scorecards_latest")).json()
+    series = [y for m in body["msos"] for y in [m["nps"], *m["nps_by_year"]]]
+    insufficient = [s for s in series if s["status"] == "insufficient_data"]
+    assert insufficient, "the demo data has years with too few responses"
+    for entry in insufficient:
+        assert entry["nps"] is None and entry["ci_low"] is None and entry["ci_high"] is None
+        assert entry["n"] < 30 and entry.get("band") is None
+
+
+def test_a_new_document_version_gives_a_new_snapshot_of_the_same_evidence(seeded, monkeypatch):
+    first, _ = scorecard_compute(as_of=AS_OF)
+    monkeypatch.setattr("scorecards.services.DOCUMENT_VERSION", 999)
+    second, created = scorecard_compute(as_of=AS_OF)
+    assert created and second.pk != first.pk
