@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .roles import ROLES
+from .roles import user_roles
 
 
 def roles(request):
@@ -9,10 +9,8 @@ def roles(request):
     def names():
         # Error pages may be rendered for a request the auth middleware never saw.
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None:
             return set()
-        if user.is_superuser:
-            return set(ROLES)
-        return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        return set(user_roles(user))
 
     return {"roles": SimpleLazyObject(names)}

@@ -19,9 +19,19 @@ def roles_sync(*, using="default"):
     return groups
 
 
-def user_has_role(user, role):
+def user_roles(user):
+    """The names of the user's roles (a superuser has them all): one query per user object,
+    remembered on it for the rest of the request."""
     if not user.is_authenticated:
-        return False
+        return frozenset()
     if user.is_superuser:
-        return True
-    return user.groups.filter(name=role).exists()
+        return frozenset(ROLES)
+    if not hasattr(user, "_role_names"):
+        user._role_names = frozenset(
+            user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        )
+    return user._role_names
+
+
+def user_has_role(user, role):
+    return role in user_roles(user)

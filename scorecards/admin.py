@@ -96,3 +96,8 @@ class ScorecardSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# ShortlistEntry, ChecklistAnswer and SurgeonPriorities are deliberately not registered: a
+# surgeon's shortlist, notes, checklist answers and priorities are that surgeon's private working
+# notes about MSOs; no other role, data admins included, has any reason to read them.

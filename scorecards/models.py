@@ -1,11 +1,20 @@
 """Methodologies (versioned criteria with weights) and immutable scorecard snapshots."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from partners.models import MSO, Job
 
 from .scoring import CRITERIA
+from .shortlist import (
+    BAD_STATUS,
+    CHECKLIST,
+    CHECKLIST_CHOICES,
+    CHECKLIST_KEYS,
+    UNKNOWN_ITEM,
+    ChecklistStatus,
+)
 
 CRITERION_CHOICES = [(key, key.replace("_", " ").capitalize()) for key in CRITERIA]
 CRITERION_DEFINITIONS = {
@@ -133,3 +142,101 @@ class MsoScorecard(models.Model):
 
     def __str__(self):
         return f"{self.mso} in snapshot {self.snapshot_id}"
+
+
+# --- Shortlist, checklist and priorities: a surgeon's own, private working notes ---
+
+
+class ShortlistEntry(models.Model):
+    """An MSO on a surgeon's shortlist, with the surgeon's private note about it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shortlist_entries"
+    )
+    mso = models.ForeignKey(MSO, on_delete=models.CASCADE, related_name="+")
+    note = models.TextField(blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "shortlist entries"
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "mso"],
+                name="shortlist_entry_unique_mso",
+                violation_error_message="This MSO is already on the shortlist.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mso} on {self.user}'s shortlist"
+
+    def checklist(self):
+        """Every checklist item in the table's order with this entry's answer, or None."""
+        answers = {answer.item: answer for answer in self.answers.all()}
+        return [(item, answers.get(item.key)) for item in CHECKLIST]
+
+    @property
+    def answered_count(self):
+        return sum(answer.status == ChecklistStatus.ANSWERED for answer in self.answers.all())
+
+
+class ChecklistAnswer(models.Model):
+    """Where the surgeon stands on one checklist question about one shortlisted MSO."""
+
+    entry = models.ForeignKey(ShortlistEntry, on_delete=models.CASCADE, related_name="answers")
+    item = models.CharField(max_length=32, choices=CHECKLIST_CHOICES)
+    status = models.CharField(
+        max_length=16, choices=ChecklistStatus.choices, default=ChecklistStatus.OPEN
+    )
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entry", "item"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "item"],
+                name="checklist_answer_unique_item",
+                violation_error_message="This checklist item already has an answer.",
+            ),
+            models.CheckConstraint(
+                condition=Q(item__in=list(CHECKLIST_KEYS)),
+                name="checklist_answer_item_known",
+                violation_error_message=UNKNOWN_ITEM,
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ChecklistStatus.values),
+                name="checklist_answer_status_valid",
+                violation_error_message=BAD_STATUS,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entry.mso}: {self.item} ({self.status})"
+
+
+class SurgeonPriorities(models.Model):
+    """A surgeon's own weighting of the methodology and the must-haves an MSO has to meet.
+
+    ``weights`` maps methodology criterion keys (the keys of ``CRITERION_CHOICES``, such as
+    ``"patient_experience"`` or ``"surgeon_trust"``) to whole-number weights.
+
+    ``must_haves`` holds the surgeon's hard requirements, for example::
+
+        {"single_specialty_oms": true, "full_autonomy_terms": true,
+         "services": ["equipment_funding"], "min_nps": 50, "min_accreditation_share": 50}
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="surgeon_priorities"
+    )
+    weights = models.JSONField(default=dict, blank=True)
+    must_haves = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "surgeon priorities"
+
+    def __str__(self):
+        return f"{self.user}'s priorities"

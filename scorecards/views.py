@@ -1,15 +1,30 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from partners.jobs import jobs_sweep
-from partners.models import Job
-from partners.roles import DATA_ADMIN, user_has_role
+from partners.models import MSO, AccreditationBody, Job, ServiceArea
+from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 
-from . import services
-from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS
+from . import charts, selectors, services
+from . import directory as directory_rules
+from .forms import DirectoryForm
+from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry
+from .shortlist import (
+    CHECKLIST,
+    CHECKLIST_KEYS,
+    checklist_answer_save,
+    shortlist_add,
+    shortlist_for_user,
+    shortlist_note_save,
+    shortlist_remove,
+)
 
 
 def _criteria_columns(snapshot):
@@ -64,3 +79,186 @@ def api_latest(request):
     if snapshot is None:
         return JsonResponse({"error": "No snapshot has been computed yet."}, status=404)
     return JsonResponse(services.snapshot_document(snapshot))
+
+
+# --- The MSO directory and profiles ---
+
+
+def _require_reader(user):
+    """Surgeons, consultants and data admins read the scorecards; other accounts may not."""
+    if not any(user_has_role(user, role) for role in (SURGEON, CONSULTANT, DATA_ADMIN)):
+        raise PermissionDenied
+
+
+DIRECTORY_PAGE_SIZE = 25
+
+
+@require_GET
+def directory(request):
+    """Every MSO of the latest snapshot, filtered and sorted as the URL says; htmx swaps the
+    results only, the URL keeps the filters."""
+    _require_reader(request.user)
+    snapshot = services.latest_snapshot()
+    form = DirectoryForm(request.GET or None)
+    filters = form.filters() if request.GET else {}
+    rows, unknown = [], {}
+    if snapshot:
+        rows, unknown = directory_rules.filter_and_sort(
+            selectors.directory_rows(snapshot=snapshot), filters
+        )
+    page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = dict(form.fields)
+    grid = charts.score_grid([
+        {"label": r["name"], "x": r["facts"]["active_practices"], "y": r["total"],
+         "href": reverse("mso_profile", args=[r["slug"]])} for r in rows
+    ], title="Total score against footprint") if rows else ""  # fmt: skip
+    context = {
+        "snapshot": snapshot, "form": form, "page": page, "filtered": bool(
+            {k for k in filters if k != "sort"}),
+        "left_out": [(labels[k].label, n) for k, n in unknown.items()],
+        "criteria_labels": dict(CRITERION_CHOICES),
+        "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
+    }  # fmt: skip
+    template = "msos/directory.html#results" if request.htmx else "msos/directory.html"
+    return render(request, template, context)
+
+
+@require_GET
+def mso_profile(request, slug):
+    """One MSO: its facts as written, and every figure of the latest snapshot with its n and
+    the evidence behind it."""
+    _require_reader(request.user)
+    mso = selectors.mso_for_profile(slug=slug)
+    if mso is None:
+        raise Http404("No published MSO has this address.")
+    snapshot = services.latest_snapshot()
+    card = selectors.scorecard_of(snapshot=snapshot, mso=mso) if snapshot else None
+    document = card.document if card else None
+    context = {"mso": mso, "snapshot": snapshot, "card": document,
+               "criteria": _criteria_columns(snapshot) if snapshot else [],
+               "service_labels": dict(ServiceArea.choices),
+               "body_labels": dict(AccreditationBody.choices),
+               "tied_with": [], "can_shortlist": user_has_role(request.user, SURGEON)}  # fmt: skip
+    if document:
+        names = selectors.names_of(slugs=document["nps_tied_with"])
+        context["tied_with"] = [(slug, names.get(slug, slug)) for slug in document["nps_tied_with"]]
+        context.update(_profile_charts(mso, snapshot, document))
+    return render(request, "msos/profile.html", context)
+
+
+def _profile_charts(mso, snapshot, document):
+    average = document["criteria"].get("practice_consistency", {}).get("evidence", {})
+    healthcare = average.get("healthcare_average")
+    _, bands = services.benchmarks(snapshot.data_as_of)
+    nps = document["nps"]
+    labels = dict(ServiceArea.choices)
+    profile_url = reverse("mso_profile", args=[mso.slug])
+    return {
+        "years_chart": charts.nps_by_year_chart(
+            document["nps_by_year"], bands=bands,
+            benchmark=("Healthcare average", healthcare) if healthcare is not None else None,
+            href_for_year=lambda year: f"{profile_url}#year-{year}",
+            title=f"Patient NPS of {mso.name} by year"),
+        "ppd_chart": charts.ppd_bar(nps["promoters"], nps["passives"], nps["detractors"],
+                                    title="Promoters, passives and detractors, 12 months"),
+        "ledger_chart": charts.ledger_bars(
+            [{**a, "label": labels.get(a["area"], a["area"])} for a in document["ledger"]],
+            title=f"Promises kept by {mso.name}, per service area") if document["ledger"] else "",
+    }  # fmt: skip
+
+
+# --- Shortlist and checklist ---
+def _require_surgeon(request):
+    if not user_has_role(request.user, SURGEON):
+        raise PermissionDenied
+
+
+def _entry_for_user(request, pk):
+    """The current surgeon's own entry: anybody else's answers 404, as if it did not exist."""
+    _require_surgeon(request)
+    return get_object_or_404(ShortlistEntry.objects.select_related("mso"), pk=pk, user=request.user)
+
+
+def _back_to_entry(entry, anchor=None):
+    return redirect(f"{reverse('shortlist')}#{anchor or f'entry-{entry.pk}'}")
+
+
+def _shortlist_context(request, **extra):
+    entries = list(shortlist_for_user(user=request.user))
+    addable = (
+        MSO.objects.filter(published=True)
+        .exclude(pk__in=[entry.mso_id for entry in entries])
+        .only("name", "slug")
+    )
+    return {"entries": entries, "addable": addable, "checklist_total": len(CHECKLIST), **extra}
+
+
+@require_GET
+def shortlist_page(request):
+    _require_surgeon(request)
+    return render(request, "scorecards/shortlist.html", _shortlist_context(request))
+
+
+@require_POST
+def shortlist_entry_add(request):
+    _require_surgeon(request)
+    mso = get_object_or_404(MSO, slug=request.POST.get("mso", ""), published=True)
+    _, created = shortlist_add(user=request.user, mso=mso)
+    if created:
+        messages.success(request, f"Added {mso.name} to your shortlist.")
+    else:
+        messages.info(request, f"{mso.name} is already on your shortlist.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect("shortlist")
+
+
+@require_POST
+def shortlist_entry_remove(request, pk):
+    entry = _entry_for_user(request, pk)
+    shortlist_remove(user=request.user, mso=entry.mso)
+    if request.htmx:
+        context = _shortlist_context(request, removed=entry.mso.name)
+        return render(request, "scorecards/shortlist.html#shortlist", context)
+    messages.success(request, f"Removed {entry.mso.name} from your shortlist.")
+    return redirect("shortlist")
+
+
+@require_POST
+def shortlist_entry_note(request, pk):
+    entry = _entry_for_user(request, pk)
+    shortlist_note_save(entry=entry, note=request.POST.get("note", ""))
+    if request.htmx:
+        return render(request, "scorecards/shortlist.html#note", {"entry": entry, "saved": True})
+    messages.success(request, f"Note on {entry.mso.name} saved.")
+    return _back_to_entry(entry)
+
+
+@require_POST
+def shortlist_entry_checklist(request, pk, item):
+    entry = _entry_for_user(request, pk)
+    if item not in CHECKLIST_KEYS:
+        raise Http404("Unknown checklist item.")
+    try:
+        answer = checklist_answer_save(
+            entry=entry,
+            item=item,
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        return HttpResponseBadRequest(exc.messages[0])
+    if request.htmx:
+        context = {
+            "entry": entry,
+            "item": CHECKLIST[CHECKLIST_KEYS.index(item)],
+            "answer": answer,
+            "saved": True,
+            "checklist_total": len(CHECKLIST),
+        }
+        return render(request, "scorecards/shortlist.html#checklist_saved", context)
+    messages.success(request, f"Checklist answer on {entry.mso.name} saved.")
+    return _back_to_entry(entry, f"check-{entry.pk}-{item}")

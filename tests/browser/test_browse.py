@@ -1,0 +1,109 @@
+"""A surgeon browses in real Chromium: filters the directory, opens a profile, follows a figure
+to its evidence, shortlists an MSO with a note, and another surgeon cannot see it.
+Screenshots of each page at 1280 and 390 px go to var/test/screenshots/."""
+
+import datetime
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from partners.roles import SURGEON
+from scorecards.models import ShortlistEntry
+from scorecards.services import scorecard_compute
+
+from .conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SHOTS = Path(settings.VAR_DIR) / "screenshots"
+
+
+@pytest.fixture
+def snapshot():
+    as_of = datetime.date(2026, 6, 1)
+    call_command("seed_demo", scale="tiny", seed=3, as_of=as_of.isoformat(), stdout=io.StringIO())
+    return scorecard_compute(as_of=as_of)[0]
+
+
+def _watch(page):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def _shoot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_surgeon_filters_opens_a_profile_and_shortlists(request, viewport, live_server,
+                                                          surgeon, snapshot):  # fmt: skip
+    page = request.getfixturevalue(viewport)
+    page.set_default_timeout(10_000)
+    errors = _watch(page)
+    log_in(page, live_server, "surgeon")
+    page.goto(f"{live_server.url}/msos/")
+    cards = page.locator("li.mso-card")
+    everyone = cards.count()
+    assert everyone > 3
+    _shoot(page, "directory")
+
+    # A filter swaps the results through htmx: the URL carries it, no full reload.
+    page.evaluate("window.notReloaded = true")
+    page.select_option("#id_focus", "multi")
+    page.wait_for_url("**focus=multi**")
+    page.wait_for_function("document.querySelectorAll('li.mso-card').length < %d" % everyone)
+    assert page.evaluate("window.notReloaded") is True
+    multi = cards.count()
+    assert 0 < multi < everyone
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('li.mso-card').length == %d" % everyone)
+
+    # A profile, and a figure followed to its evidence.
+    name = cards.first.locator("h2 a").inner_text()
+    cards.first.locator("h2 a").click()
+    page.wait_for_url("**/msos/*/")
+    assert page.locator("h1").inner_text() == name
+    assert page.locator("svg[role=img]").count() >= 2
+    _shoot(page, "profile")
+    page.get_by_role("link", name=re.compile("See (each|the) practice")).first.click()
+    assert page.locator("#practices tbody tr").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+    # Shortlisted with a note.
+    page.get_by_role("button", name="Add to shortlist").first.click()
+    page.goto(f"{live_server.url}/shortlist/")
+    assert name in page.locator("main").inner_text()
+    page.locator("textarea").first.fill("Ask about call coverage.")
+    page.get_by_role("button", name="Save note").first.click()
+    page.wait_for_timeout(300)
+    _shoot(page, "shortlist")
+    assert ShortlistEntry.objects.get(user=surgeon).note == "Ask about call coverage."
+    assert errors == []
+
+
+def test_another_surgeon_does_not_see_the_shortlist(desktop, live_server, surgeon, snapshot):
+    from partners.models import MSO
+
+    ShortlistEntry.objects.create(user=surgeon, mso=MSO.objects.first(), note="Private thought")
+    other = User.objects.create_user("other", password="pw-other")
+    other.groups.add(Group.objects.get(name=SURGEON))
+    log_in(desktop, live_server, "other")
+    desktop.goto(f"{live_server.url}/shortlist/")
+    assert "Private thought" not in desktop.content()
+    entry = ShortlistEntry.objects.get(user=surgeon)
+    response = desktop.request.post(f"{live_server.url}/shortlist/{entry.pk}/note",
+                                    form={"note": "x"},
+                                    headers={"X-CSRFToken": _csrf(desktop)})  # fmt: skip
+    assert response.status == 404
+
+
+def _csrf(page):
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
