@@ -1,6 +1,6 @@
 from django import forms
 
-from partners.models import US_STATES, OwnershipModel, SpecialtyFocus
+from partners.models import US_STATES, OwnershipModel, ServiceArea, SpecialtyFocus
 
 SORTS = [
     ("total", "Total score"),
@@ -36,3 +36,56 @@ class DirectoryForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+class PrioritiesForm(forms.Form):
+    """A surgeon's weights (one per criterion of the methodology) and must-haves."""
+
+    single_specialty_oms = forms.BooleanField(
+        label="Oral and maxillofacial surgery only (single specialty)", required=False)
+    full_autonomy = forms.BooleanField(
+        label="Full clinical autonomy, as its partners experience it", required=False)
+    services = forms.MultipleChoiceField(
+        label="Services it must offer", required=False, choices=ServiceArea.choices,
+        widget=forms.CheckboxSelectMultiple)
+    min_nps = forms.IntegerField(label="Patient NPS at least", required=False, min_value=-100,
+                                 max_value=100)
+    min_accreditation_share = forms.IntegerField(
+        label="Accredited practices at least (%)", required=False, min_value=0, max_value=100)
+
+    MUST_HAVES = ("single_specialty_oms", "full_autonomy", "services", "min_nps",
+                  "min_accreditation_share")  # fmt: skip
+
+    def __init__(self, *args, criteria, **kwargs):
+        """``criteria``: [(key, label, methodology weight)] in the methodology's order."""
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for key, label, weight in criteria:
+            self.fields[f"weight_{key}"] = forms.IntegerField(
+                label=label, min_value=0, max_value=100, initial=weight,
+                widget=forms.NumberInput(attrs={"step": 5}),
+            )
+
+    @classmethod
+    def initial_from(cls, *, weights, must_haves):
+        return {**{f"weight_{k}": v for k, v in weights.items()},
+                **{k: must_haves.get(k) for k in cls.MUST_HAVES}}  # fmt: skip
+
+    def weight_fields(self):
+        return [self[f"weight_{key}"] for key, _, _ in self.criteria]
+
+    def must_have_fields(self):
+        return [self[name] for name in self.MUST_HAVES]
+
+    def clean(self):
+        data = super().clean()
+        if self.criteria and not any(data.get(f"weight_{k}") for k, _, _ in self.criteria):
+            raise forms.ValidationError("Give at least one criterion a weight above 0.")
+        return data
+
+    def weights(self):
+        return {key: self.cleaned_data[f"weight_{key}"] for key, _, _ in self.criteria}
+
+    def must_haves(self):
+        return {k: self.cleaned_data[k] for k in self.MUST_HAVES
+                if self.cleaned_data.get(k) not in (None, False, "", [])}  # fmt: skip

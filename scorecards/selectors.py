@@ -1,13 +1,14 @@
 """Read queries for the surgeon's pages: a fixed number of queries whatever the number of MSOs."""
 
-from partners.models import MSO, Affiliation
+from partners.models import MSO, Affiliation, MSOService
 
 from .models import MsoScorecard
 
 
 def directory_rows(*, snapshot):
     """Every scorecard document of the snapshot, each with the MSO's facts under ``facts``
-    (ownership model, focus, specialties, states of its practices at data-as-of): 3 queries."""
+    (ownership model, focus, specialties, services offered, states of its practices at
+    data-as-of): 4 queries."""
     cards = list(
         MsoScorecard.objects.filter(snapshot=snapshot).values_list("mso_id", "document")
     )
@@ -23,14 +24,24 @@ def directory_rows(*, snapshot):
         .filter(mso_id__in=facts).values_list("mso_id", "practice__state").distinct()
     ):  # fmt: skip
         states.setdefault(mso_id, set()).add(state)
+    services = {}
+    for mso_id, area in MSOService.objects.filter(mso_id__in=facts).values_list("mso_id", "area"):
+        services.setdefault(mso_id, []).append(area)
     rows = []
     for mso_id, document in cards:
         fact = facts[mso_id]
         rows.append({**document, "mso_id": mso_id, "facts": {
             **fact, "states": sorted(states.get(mso_id, ())),
+            "services": sorted(services.get(mso_id, ())),
             "active_practices": sum(1 for p in document.get("practices", []) if p["active"]),
         }})  # fmt: skip
     return rows
+
+
+def directory_rows_of(*, snapshot, slugs):
+    """``directory_rows`` of some MSOs only, in the order of ``slugs`` (unknown ones dropped)."""
+    rows = {row["slug"]: row for row in directory_rows(snapshot=snapshot)}
+    return [rows[slug] for slug in slugs if slug in rows]
 
 
 def mso_for_profile(*, slug):

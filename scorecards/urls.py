@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("msos/", views.directory, name="directory"),
     path("msos/<slug:slug>/", views.mso_profile, name="mso_profile"),
+    path("compare/", views.compare, name="compare"),
+    path("compare/priorities", views.priorities_save, name="priorities_save"),
     path("scorecards/", views.scorecard, name="scorecard"),
     path("scorecards/recompute", views.recompute, name="scorecard_recompute"),
     path("scorecards/jobs/<int:pk>", views.compute_job, name="scorecard_job"),

@@ -12,10 +12,10 @@ from partners.jobs import jobs_sweep
 from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 
-from . import charts, selectors, services
+from . import charts, priorities, selectors, services
 from . import directory as directory_rules
-from .forms import DirectoryForm
-from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry
+from .forms import DirectoryForm, PrioritiesForm
+from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry, SurgeonPriorities
 from .shortlist import (
     CHECKLIST,
     CHECKLIST_KEYS,
@@ -165,6 +165,107 @@ def _profile_charts(mso, snapshot, document):
             [{**a, "label": labels.get(a["area"], a["area"])} for a in document["ledger"]],
             title=f"Promises kept by {mso.name}, per service area") if document["ledger"] else "",
     }  # fmt: skip
+
+
+# --- Compare, with the surgeon's own priorities ---
+
+COMPARE_MIN, COMPARE_MAX = 2, 5
+
+
+def _priorities(user, snapshot):
+    """(weights, must-haves, saved?) of the user: their own, or the methodology's."""
+    mine = SurgeonPriorities.objects.filter(user=user).first()
+    methodology = snapshot.methodology.weights()
+    if mine is None or not mine.weights:
+        return methodology, (mine.must_haves if mine else {}), False
+    weights = {k: mine.weights.get(k, 0) for k in methodology}
+    return weights, mine.must_haves, True
+
+
+def _compare_slugs(values):
+    slugs = list(dict.fromkeys(v for v in values if v))
+    return slugs[:COMPARE_MAX], len(slugs) > COMPARE_MAX
+
+
+def _compare_context(request, snapshot, slugs, form=None):
+    weights, must_haves, saved = _priorities(request.user, snapshot)
+    if form is not None and form.is_valid():
+        weights, must_haves = form.weights(), form.must_haves()
+    labels = dict(CRITERION_CHOICES)
+    criteria = [(key, labels[key], weight)
+                for key, weight in snapshot.methodology.weights().items()]  # fmt: skip
+    if form is None:
+        form = PrioritiesForm(criteria=criteria,
+                              initial=PrioritiesForm.initial_from(weights=weights,
+                                                                  must_haves=must_haves))
+    service_labels = dict(ServiceArea.choices)
+    everyone = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights,
+                                  must_haves, service_labels)  # fmt: skip
+    by_slug = {row["slug"]: row for row in everyone}
+    msos = [by_slug[slug] for slug in slugs if slug in by_slug]
+    names = {row["slug"]: row["name"] for row in msos}
+    rows = []
+    for key, label, _ in criteria:
+        cells = [row["criteria"][key] for row in msos]
+        scores = [c["score"] for c in cells if c["status"] == "ok"]
+        best = max(scores) if len(scores) > 1 else None
+        rows.append({"key": key, "label": label, "weight": weights.get(key, 0),
+                     "definition": CRITERION_DEFINITIONS[key],
+                     "cells": [{**c, "mso": m["name"],
+                                "best": best is not None and c["score"] == best}
+                               for c, m in zip(cells, msos, strict=True)]})  # fmt: skip
+    nps_best = max((m["nps"]["nps"] for m in msos if m["nps"]["status"] == "ok"), default=None)
+    for m in msos:
+        m["tied_here"] = [names[s] for s in m["nps_tied_with"] if s in names]
+        m["nps_best"] = m["nps"]["status"] == "ok" and m["nps"]["nps"] == nps_best
+    totals_chart = charts.dot_plot([
+        {"label": m["name"], "value": m["mine"]["total"], "ci_low": None, "ci_high": None,
+         "n": None, "href": reverse("mso_profile", args=[m["slug"]]),
+         "best": m["mine"]["rank"] is not None and m["mine"]["rank"] == min(
+             (x["mine"]["rank"] for x in msos if x["mine"]["rank"] is not None), default=0)}
+        for m in msos
+    ], title="Total score with your priorities") if msos else ""  # fmt: skip
+    return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
+            "slugs": slugs, "ranked_count": sum(1 for r in everyone if r["mine"]["ranked"]),
+            "totals_chart": totals_chart}  # fmt: skip
+
+
+@require_GET
+def compare(request):
+    """2 to 5 MSOs side by side: criteria as rows, MSOs as columns, with the surgeon's own
+    weights and must-haves (or the methodology's)."""
+    _require_reader(request.user)
+    snapshot = services.latest_snapshot()
+    slugs, too_many = _compare_slugs(request.GET.getlist("m"))
+    context = {"snapshot": snapshot, "slugs": slugs, "too_many": too_many,
+               "compare_max": COMPARE_MAX}  # fmt: skip
+    if snapshot and len(slugs) >= COMPARE_MIN:
+        context.update(_compare_context(request, snapshot, slugs))
+    return render(request, "msos/compare.html", context)
+
+
+@require_POST
+def priorities_save(request):
+    """Save the surgeon's weights and must-haves; htmx gets the compare table back at once."""
+    _require_reader(request.user)
+    snapshot = services.latest_snapshot()
+    if snapshot is None:
+        raise Http404("No scorecard has been computed yet.")
+    slugs, _ = _compare_slugs(request.POST.getlist("m"))
+    labels = dict(CRITERION_CHOICES)
+    criteria = [(k, labels[k], w) for k, w in snapshot.methodology.weights().items()]
+    form = PrioritiesForm(request.POST, criteria=criteria)
+    if "reset" in request.POST:
+        SurgeonPriorities.objects.filter(user=request.user).delete()
+        form = None
+    elif form.is_valid():
+        SurgeonPriorities.objects.update_or_create(
+            user=request.user,
+            defaults={"weights": form.weights(), "must_haves": form.must_haves()})
+    if request.htmx:
+        context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form)}
+        return render(request, "msos/compare.html#workspace", context)
+    return redirect(reverse("compare") + "?" + "&".join(f"m={s}" for s in slugs))
 
 
 # --- Shortlist and checklist ---

@@ -107,3 +107,40 @@ def test_another_surgeon_does_not_see_the_shortlist(desktop, live_server, surgeo
 
 def _csrf(page):
     return next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+
+
+def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server, surgeon,
+                                                            snapshot):  # fmt: skip
+    page = desktop
+    page.set_default_timeout(10_000)
+    errors = _watch(page)
+    log_in(page, live_server, "surgeon")
+    page.goto(f"{live_server.url}/msos/")
+    for box in page.locator("input[name=m]").all()[:3]:
+        box.check()
+    page.get_by_role("button", name="Compare the ticked MSOs").click()
+    page.wait_for_url("**/compare/?m=*")
+    assert page.locator("table.compare thead th a").count() == 3
+    _shoot(page, "compare")
+    before = page.locator("tr.total-row").inner_text()
+
+    # Only support breadth counts: the totals and ranks change at once, without a reload.
+    page.evaluate("window.notReloaded = true")
+    page.locator("summary").click()
+    for field in page.locator(".weights input").all():
+        field.fill("0")
+    page.locator("#id_weight_support_breadth").fill("100")
+    page.locator("#id_weight_support_breadth").dispatch_event("change")
+    page.wait_for_function(
+        "document.querySelector('tr.total-row').innerText !== %r" % before)
+    assert page.evaluate("window.notReloaded") is True
+
+    # A must-have nobody meets: every MSO is flagged and says why, none is hidden.
+    page.locator("summary").click() if not page.locator("details[open]").count() else None
+    page.locator("#id_min_nps").fill("100")
+    page.locator("#id_min_nps").dispatch_event("change")
+    page.wait_for_function("document.querySelectorAll('tr.total-row .flag').length === 3")
+    assert "patient NPS is not at least 100" in page.locator("tr.total-row").inner_text()
+    assert page.locator("table.compare thead th a").count() == 3
+    _shoot(page, "compare-priorities")
+    assert errors == []

@@ -1,0 +1,129 @@
+"""A surgeon's own priorities: weights and must-haves applied to a snapshot (pure functions).
+
+The totals, ranks and rank stability are computed by the same scoring functions as the
+snapshot (``scoring.total_and_coverage``, ``is_ranked``, ``competition_ranks``,
+``rank_stability``) from the criterion scores the snapshot stored, so a surgeon who keeps the
+methodology's weights sees exactly the published ranking.
+
+Must-haves never hide an MSO: one that fails a must-have stays listed, is left out of the
+ranking and says which must-haves it fails. Missing evidence fails a must-have that needs it
+(an MSO without enough responses has no NPS to be "at least 50").
+"""
+
+from .claims import FULL_AUTONOMY_MEAN
+from .scoring import (
+    OK,
+    CriterionResult,
+    competition_ranks,
+    is_ranked,
+    rank_stability,
+    total_and_coverage,
+)
+
+MAX_WEIGHT = 100
+
+
+def _nps(row):
+    return row["nps"]["nps"] if row["nps"]["status"] == "ok" else None
+
+
+def _criterion_value(row, key):
+    c = row["criteria"].get(key)
+    return c["value"] if c and c["status"] == OK else None
+
+
+def _single_specialty_oms(row, wanted):
+    facts = row["facts"]
+    return facts["specialty_focus"] == "single" and (
+        "oral and maxillofacial" in (facts["specialties"] or "").lower()
+    )
+
+
+def _full_autonomy(row, wanted):
+    value = _criterion_value(row, "clinical_autonomy")
+    return value is not None and value >= FULL_AUTONOMY_MEAN
+
+
+def _services(row, wanted):
+    return set(wanted) <= set(row["facts"]["services"])
+
+
+def _min_nps(row, wanted):
+    return _nps(row) is not None and _nps(row) >= wanted
+
+
+def _min_accreditation(row, wanted):
+    value = _criterion_value(row, "clinical_excellence")
+    return value is not None and value >= wanted
+
+
+# key: (what the surgeon sets, how a failure reads, the check)
+MUST_HAVES = {
+    "single_specialty_oms": ("Oral and maxillofacial surgery only (single specialty)",
+                             lambda v: "is not single-specialty OMS", _single_specialty_oms),
+    "full_autonomy": (f"Full clinical autonomy, as partners experience it "
+                      f"({FULL_AUTONOMY_MEAN} of 5 or more)",
+                      lambda v: "partners do not report full clinical autonomy (or too few "
+                                "interviews)", _full_autonomy),
+    "services": ("Services offered", None, _services),
+    "min_nps": ("Patient NPS at least", lambda v: f"patient NPS is not at least {v} (or too "
+                                                  "few responses)", _min_nps),
+    "min_accreditation_share": ("Accredited practices at least (%)",
+                                lambda v: f"fewer than {v}% of its practices are accredited",
+                                _min_accreditation),
+}  # fmt: skip
+
+
+def failed_must_haves(row, must_haves, service_labels=None):
+    """The sentences saying which of ``must_haves`` the row fails (empty when it meets all);
+    ``service_labels`` names the service areas (their codes otherwise)."""
+    labels = service_labels or {}
+    failed = []
+    for key, wanted in must_haves.items():
+        if key not in MUST_HAVES or wanted in (None, False, "", []):
+            continue
+        _, says, check = MUST_HAVES[key]
+        if check(row, wanted):
+            continue
+        if key == "services":
+            missing = [a for a in wanted if a not in row["facts"]["services"]]
+            failed.append("does not offer " + ", ".join(labels.get(a, a) for a in missing))
+        else:
+            failed.append(says(wanted))
+    return failed
+
+
+def _results(row):
+    return {key: CriterionResult(key, c["score"], c["value"], c["n"], c["ci_low"], c["ci_high"])
+            for key, c in row["criteria"].items()}  # fmt: skip
+
+
+def rescore(rows, weights, must_haves, service_labels=None):
+    """Each row (a scorecard document with ``facts``) with ``mine``: {"total", "coverage",
+    "ranked", "rank", "rank_stability", "failed"} under these weights and must-haves. Weights
+    of criteria the snapshot does not have are ignored; all weights 0 ranks nobody."""
+    keys = [k for k in weights if rows and k in rows[0]["criteria"]]
+    weights = {k: weights[k] for k in keys}
+    totals, results = {}, {}
+    for i, row in enumerate(rows):
+        results[i] = _results(row)
+        failed = failed_must_haves(row, must_haves, service_labels)
+        if sum(weights.values()) > 0:
+            total, coverage = total_and_coverage({k: results[i][k] for k in keys}, weights)
+        else:
+            total, coverage = None, 0.0
+        ranked = total is not None and is_ranked(coverage) and not failed
+        row["mine"] = {"total": total, "coverage": coverage, "ranked": ranked, "rank": None,
+                       "rank_stability": None, "failed": failed}  # fmt: skip
+        if ranked:
+            totals[i] = total
+    ranks = competition_ranks(totals)
+    ranked_ids = sorted(ranks, key=lambda i: (ranks[i], rows[i]["name"]))
+    stability = rank_stability(
+        [[results[i][k].score for k in keys] for i in ranked_ids],
+        [[1 if results[i][k].status == OK else 0 for k in keys] for i in ranked_ids],
+        [weights[k] for k in keys],
+    ) if ranked_ids else []  # fmt: skip
+    for i, share in zip(ranked_ids, stability, strict=True):
+        rows[i]["mine"]["rank"], rows[i]["mine"]["rank_stability"] = ranks[i], share
+    return rows
