@@ -4,6 +4,7 @@ Screenshots of each page at 1280 and 390 px go to var/test/screenshots/."""
 
 import datetime
 import io
+import json
 import re
 from pathlib import Path
 
@@ -59,12 +60,12 @@ def test_a_surgeon_filters_opens_a_profile_and_shortlists(request, viewport, liv
     page.evaluate("window.notReloaded = true")
     page.select_option("#id_focus", "multi")
     page.wait_for_url("**focus=multi**")
-    page.wait_for_function("document.querySelectorAll('li.mso-card').length < %d" % everyone)
+    page.wait_for_function(f"document.querySelectorAll('li.mso-card').length < {everyone}")
     assert page.evaluate("window.notReloaded") is True
     multi = cards.count()
     assert 0 < multi < everyone
     page.go_back()
-    page.wait_for_function("document.querySelectorAll('li.mso-card').length == %d" % everyone)
+    page.wait_for_function(f"document.querySelectorAll('li.mso-card').length == {everyone}")
 
     # A profile, and a figure followed to its evidence.
     name = cards.first.locator("h2 a").inner_text()
@@ -132,7 +133,7 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
     page.locator("#id_weight_support_breadth").fill("100")
     page.locator("#id_weight_support_breadth").dispatch_event("change")
     page.wait_for_function(
-        "document.querySelector('tr.total-row').innerText !== %r" % before)
+        f"document.querySelector('tr.total-row').innerText !== {json.dumps(before)}")
     assert page.evaluate("window.notReloaded") is True
 
     # A must-have nobody meets: every MSO is flagged and says why, none is hidden.
