@@ -17,9 +17,8 @@ def _criterion(row, key):
 
 
 def _accreditation_share(row):
-    active = len([p for p in row.get("practices", []) if p["active"]])
     c = row["criteria"].get("clinical_excellence")
-    return c["value"] if c and c["status"] == "ok" and active else None
+    return c["value"] if c and c["status"] == "ok" else None
 
 
 SORT_KEYS = {

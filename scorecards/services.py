@@ -232,7 +232,7 @@ def _ratings(histogram):
 
 # Raised whenever the scoring or the documents change, so that the next computation stores a
 # new snapshot of unchanged evidence rather than keeping one computed the old way.
-DOCUMENT_VERSION = 2
+DOCUMENT_VERSION = 3
 
 
 def fingerprint(evidence, methodology, weights):
@@ -389,6 +389,7 @@ def _profile_document(e, evidence):
     interviews = sum(e["provenance"].values())
     return {
         "practices": practices,
+        "active_practices": len(active),
         "practice_average_nps": profile.practice_average(counts, active),
         "ledger": [{"area": area, **{k: c.get(k, 0) for k in ("kept", "partly", "broken")}}
                    for area, c in sorted(e["ledger_by_area"].items())],
