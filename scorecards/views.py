@@ -102,10 +102,19 @@ def directory(request):
     form = DirectoryForm(request.GET or None)
     filters = form.filters() if request.GET else {}
     rows, unknown = [], {}
+    personal = False
     if snapshot:
-        rows, unknown = directory_rules.filter_and_sort(
-            selectors.directory_rows(snapshot=snapshot), filters
-        )
+        rows = selectors.directory_rows(snapshot=snapshot)
+        weights, must_haves, personal = _priorities(request.user, snapshot)
+        if personal or must_haves:
+            # Totals and ranks with the surgeon's own priorities, as on the compare page.
+            personal = True
+            for row in priorities.rescore(rows, weights, must_haves, dict(ServiceArea.choices)):
+                mine = row["mine"]
+                row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
+                           ranked=mine["ranked"], coverage=mine["coverage"],
+                           failed=mine["failed"])  # fmt: skip
+        rows, unknown = directory_rules.filter_and_sort(rows, filters)
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(form.fields)
     grid = charts.score_grid([
@@ -118,6 +127,7 @@ def directory(request):
         "left_out": [(labels[k].label, n) for k, n in unknown.items()],
         "criteria_labels": dict(CRITERION_CHOICES),
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
+        "personal": personal,
     }  # fmt: skip
     template = "msos/directory.html#results" if request.htmx else "msos/directory.html"
     return render(request, template, context)

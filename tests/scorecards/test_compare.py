@@ -120,3 +120,21 @@ def test_outsiders_may_not_compare(client, outsider, snapshot):
     client.force_login(outsider)
     assert client.get(compare_url(ranked_slugs(snapshot))).status_code == 403
     assert client.post(reverse("priorities_save"), {"reset": "1"}).status_code == 403
+
+
+def test_the_directory_ranks_with_the_saved_priorities_and_flags_must_haves(client, surgeon,
+                                                                            snapshot):  # fmt: skip
+    client.force_login(surgeon)
+    weights = {k: 0 for k in snapshot.methodology.weights()} | {"support_breadth": 100}
+    SurgeonPriorities.objects.create(user=surgeon, weights=weights,
+                                     must_haves={"single_specialty_oms": True})  # fmt: skip
+    page = client.get(reverse("directory")).content.decode()
+    assert "Totals and ranks use <strong>your own priorities</strong>" in page
+    cards = {c.document["slug"]: c for c in MsoScorecard.objects.filter(snapshot=snapshot)
+             .select_related("mso")}  # fmt: skip
+    listed = re.findall(r'<h2><a href="/msos/([^/]+)/">', page)
+    single = [s for s in listed if cards[s].mso.specialty_focus == "single"]
+    breadth = [cards[s].document["criteria"]["support_breadth"]["score"] for s in single]
+    assert breadth == sorted(breadth, reverse=True)  # ranked by support breadth alone
+    multi = [s for s in listed if cards[s].mso.specialty_focus == "multi"]
+    assert multi and page.count("Fails your must-haves: is not single-specialty OMS") == len(multi)
