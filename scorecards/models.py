@@ -118,6 +118,10 @@ class ScorecardSnapshot(models.Model):
         return f"Snapshot #{self.pk} ({self.methodology}, data as of {self.data_as_of})"
 
 
+SUMMARY_KEYS = ("slug", "name", "rank", "total", "coverage", "rank_stability", "ranked", "nps",
+                "criteria", "nps_tied_with", "active_practices")
+
+
 class MsoScorecard(models.Model):
     """One MSO in one snapshot. ``document`` holds everything shown or exported about it."""
 
@@ -130,6 +134,10 @@ class MsoScorecard(models.Model):
     coverage = models.FloatField()
     rank_stability = models.FloatField(null=True, blank=True)
     document = models.JSONField()
+    # The keys of ``document`` that lists and rankings read (SUMMARY_KEYS), stored apart: the
+    # document also holds every practice, quote and accreditation, and reading keys out of
+    # 300 large documents costs a directory page far more than reading 300 small ones.
+    summary = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["snapshot", "rank", "mso__name"]

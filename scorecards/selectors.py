@@ -9,15 +9,9 @@ def directory_rows(*, snapshot):
     """Every scorecard document of the snapshot, each with the MSO's facts under ``facts``
     (ownership model, focus, specialties, services offered, states of its practices at
     data-as-of): 4 queries."""
-    # Only the keys the directory and the ranking read: a document also holds every practice,
-    # quote and accreditation of its MSO, which 300 MSOs would make megabytes to decode.
-    keys = ("slug", "name", "rank", "total", "coverage", "rank_stability", "ranked", "nps",
-            "criteria", "nps_tied_with", "active_practices")  # fmt: skip
-    cards = [
-        (row["mso_id"], {key: row[f"document__{key}"] for key in keys})
-        for row in MsoScorecard.objects.filter(snapshot=snapshot).values(
-            "mso_id", *(f"document__{key}" for key in keys))
-    ]  # fmt: skip
+    cards = list(
+        MsoScorecard.objects.filter(snapshot=snapshot).values_list("mso_id", "summary")
+    )
     facts = {
         m["id"]: m
         for m in MSO.objects.filter(pk__in=[mso_id for mso_id, _ in cards]).values(

@@ -28,7 +28,7 @@ from partners.selectors import months_before
 
 from . import claims as claim_checks
 from . import profile, scoring
-from .models import Methodology, MsoScorecard, ScorecardSnapshot
+from .models import SUMMARY_KEYS, Methodology, MsoScorecard, ScorecardSnapshot
 from .statistics import nps_band, nps_estimate, world_class_streak
 
 logger = logging.getLogger(__name__)
@@ -435,6 +435,7 @@ def scorecard_compute(*, as_of=None, job=None, progress=None):
                 MsoScorecard(
                     snapshot=snapshot, mso_id=int(mso_id), rank=d["rank"], total=d["total"],
                     coverage=d["coverage"], rank_stability=d["rank_stability"], document=d,
+                    summary={key: d.get(key) for key in SUMMARY_KEYS},
                 )  # fmt: skip
                 for mso_id, d in documents.items()
             )
