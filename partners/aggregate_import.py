@@ -211,7 +211,7 @@ def _resolve_targets(rows, errors):
 
 def _note_unattributed(rows, warnings):
     """Warn about practice submissions that will count for no MSO: the practice was not with
-    one MSO for the whole period (see ``selectors._mso_submissions``)."""
+    one MSO for the whole period (see ``selectors.msos_self_reported_nps``)."""
     ids = {row.practice_id for row in rows if row.practice_id}
     spans = {}
     for practice_id, start, end in Affiliation.objects.filter(practice_id__in=ids).values_list(

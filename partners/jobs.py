@@ -134,6 +134,15 @@ def jobs_sweep():
     return {"resent": resent, "failed": failed}
 
 
+def job_followed(job):
+    """For a page that follows a job: an unfinished one is swept first (a page may be the
+    first to notice that no worker took it) and read again."""
+    if not job.is_finished:
+        jobs_sweep()
+        job.refresh_from_db()
+    return job
+
+
 def _refusal_lines(exc):
     if hasattr(exc, "report_lines"):
         return exc.report_lines()  # with "... and N more errors." when some were left out

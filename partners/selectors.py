@@ -7,7 +7,7 @@ estimates with intervals is the scorecards' work (``scorecards.statistics``).
 import datetime
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import (
@@ -81,31 +81,16 @@ def _self_reported(first_month, last_month):
     )
 
 
-def _mso_submissions(mso_id, first_month, last_month):
-    """An MSO's own submissions and those of practices that were with it for the whole period.
-
-    A practice's submission for a period during which it changed MSO (or had none for a while)
-    counts for the practice only: it cannot be told apart between the MSOs.
-    """
-    affiliated = Affiliation.objects.filter(
-        practice=OuterRef("practice"), mso_id=mso_id, started_on__lte=OuterRef("period_start")
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_end")))
-    return (
-        _self_reported(first_month, last_month)
-        .alias(_affiliated=Exists(affiliated))
-        .filter(Q(mso_id=mso_id) | Q(practice__isnull=False, _affiliated=True))
-    )
-
-
 def mso_nps(*, mso_id, first_month, last_month, provenance=RESPONSES):
     """NPS counts of one MSO over whole months: one query."""
     if provenance == RESPONSES:
         rows = MsoNpsMonth.objects.filter(_months(first_month, last_month), mso_id=mso_id)
-    elif provenance == SELF_REPORTED:
-        rows = _mso_submissions(mso_id, first_month, last_month)
-    else:
-        raise ValueError(f"unknown provenance {provenance!r}")
-    return _counts(rows.aggregate(**_COUNTS))
+        return _counts(rows.aggregate(**_COUNTS))
+    if provenance == SELF_REPORTED:
+        return msos_self_reported_nps(
+            first_month=first_month, last_month=last_month, mso_ids=[mso_id]
+        ).get(mso_id, NpsCounts(0, 0, 0))
+    raise ValueError(f"unknown provenance {provenance!r}")
 
 
 def practice_nps(*, practice_id, first_month, last_month, provenance=RESPONSES):
@@ -169,8 +154,11 @@ def practice_names(*, practice_ids):
 
 def msos_self_reported_nps(*, first_month, last_month, mso_ids=None):
     """{mso_id: NpsCounts} of the self-reported submissions whose period lies within the months:
-    an MSO's own, and those of practices that were with it for the whole period (as
-    ``mso_nps(provenance=SELF_REPORTED)``, for every MSO in one query)."""
+    an MSO's own, and those of practices that were with it for the whole period: one query.
+
+    A practice's submission for a period during which it changed MSO (or had none for a while)
+    counts for the practice only: it cannot be told apart between the MSOs.
+    """
     whole_period = Affiliation.objects.filter(
         practice=OuterRef("practice"), started_on__lte=OuterRef("period_start")
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("period_end")))

@@ -24,7 +24,7 @@ from .forms import (
     promise_formset,
     save_promise_ledger,
 )
-from .jobs import job_enqueue, jobs_sweep
+from .jobs import job_enqueue, job_followed
 from .models import (
     MSO,
     SURVEY_IMPORT,
@@ -225,9 +225,7 @@ def survey_upload_job(request, job_id):
     job = get_object_or_404(Job, pk=job_id, kind__in=(SURVEY_PREVIEW, SURVEY_IMPORT))
     if request.method == "POST":
         return _survey_confirm(request, job)
-    if not job.is_finished:
-        jobs_sweep()
-        job.refresh_from_db()
+    job_followed(job)
     result = job.result or {}
     errors = result.get("errors", [])
     context = _survey_context(
@@ -281,9 +279,7 @@ def survey_undo_job(request, job_id):
     if not request.user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}"):
         raise PermissionDenied
     job = get_object_or_404(Job, pk=job_id, kind=SURVEY_UNDO)
-    if not job.is_finished:
-        jobs_sweep()
-        job.refresh_from_db()
+    job_followed(job)
     result = job.result or {}
     numbers = ", ".join(f"#{pk}" for pk in job.payload["imports"])
     context = _survey_context(

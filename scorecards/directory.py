@@ -7,29 +7,37 @@ many were left out that way.
 """
 
 
-def _nps(row):
+def nps_of(row):
+    """The row's 12-month NPS, or None with too few responses."""
     return row["nps"]["nps"] if row["nps"]["status"] == "ok" else None
 
 
-def _criterion(row, key):
+def criterion_score(row, key):
+    """A criterion's score (0-100), or None without enough evidence."""
     c = row["criteria"].get(key)
     return c["score"] if c and c["status"] == "ok" else None
 
 
-def _accreditation_share(row):
-    c = row["criteria"].get("clinical_excellence")
+def criterion_value(row, key):
+    """A criterion's raw value on its own scale (a share, a 1-5 mean), or None."""
+    c = row["criteria"].get(key)
     return c["value"] if c and c["status"] == "ok" else None
 
 
 SORT_KEYS = {
     # Missing figures sort last whatever the order; ties by name.
     "total": lambda r: (r["total"] is None, -(r["total"] or 0), r["name"]),
-    "nps": lambda r: (_nps(r) is None, -(_nps(r) or 0), r["name"]),
-    "trust": lambda r: (_criterion(r, "surgeon_trust") is None,
-                        -(_criterion(r, "surgeon_trust") or 0), r["name"]),
+    "nps": lambda r: (nps_of(r) is None, -(nps_of(r) or 0), r["name"]),
+    "trust": lambda r: (criterion_score(r, "surgeon_trust") is None,
+                        -(criterion_score(r, "surgeon_trust") or 0), r["name"]),
     "practices": lambda r: (-r["facts"]["active_practices"], r["name"]),
     "name": lambda r: r["name"].casefold(),
 }
+
+
+def _at_least(figure, wanted):
+    """None (unknown) without the figure, else whether it reaches ``wanted``."""
+    return None if figure is None else figure >= wanted
 
 
 def filter_and_sort(rows, filters):
@@ -39,12 +47,10 @@ def filter_and_sort(rows, filters):
         "focus": lambda r, v: r["facts"]["specialty_focus"] == v,
         "ownership": lambda r, v: r["facts"]["ownership_model"] == v,
         "state": lambda r, v: v in r["facts"]["states"],
-        "min_nps": lambda r, v: None if _nps(r) is None else _nps(r) >= v,
-        "min_accreditation": lambda r, v: (None if _accreditation_share(r) is None
-                                           else _accreditation_share(r) >= v),
-        "min_autonomy": lambda r, v: (None if _criterion(r, "clinical_autonomy") is None
-                                      else _criterion(r, "clinical_autonomy") >= v),
-    }  # fmt: skip
+        "min_nps": lambda r, v: _at_least(nps_of(r), v),
+        "min_accreditation": lambda r, v: _at_least(criterion_value(r, "clinical_excellence"), v),
+        "min_autonomy": lambda r, v: _at_least(criterion_score(r, "clinical_autonomy"), v),
+    }
     kept, unknown = [], {}
     for row in rows:
         passed = True

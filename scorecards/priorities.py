@@ -11,6 +11,7 @@ ranking and says which must-haves it fails. Missing evidence fails a must-have t
 """
 
 from .claims import FULL_AUTONOMY_MEAN
+from .directory import criterion_value, nps_of
 from .scoring import (
     OK,
     CriterionResult,
@@ -23,15 +24,6 @@ from .scoring import (
 MAX_WEIGHT = 100
 
 
-def _nps(row):
-    return row["nps"]["nps"] if row["nps"]["status"] == "ok" else None
-
-
-def _criterion_value(row, key):
-    c = row["criteria"].get(key)
-    return c["value"] if c and c["status"] == OK else None
-
-
 def _single_specialty_oms(row, wanted):
     facts = row["facts"]
     return facts["specialty_focus"] == "single" and (
@@ -40,7 +32,7 @@ def _single_specialty_oms(row, wanted):
 
 
 def _full_autonomy(row, wanted):
-    value = _criterion_value(row, "clinical_autonomy")
+    value = criterion_value(row, "clinical_autonomy")
     return value is not None and value >= FULL_AUTONOMY_MEAN
 
 
@@ -49,11 +41,11 @@ def _services(row, wanted):
 
 
 def _min_nps(row, wanted):
-    return _nps(row) is not None and _nps(row) >= wanted
+    return nps_of(row) is not None and nps_of(row) >= wanted
 
 
 def _min_accreditation(row, wanted):
-    value = _criterion_value(row, "clinical_excellence")
+    value = criterion_value(row, "clinical_excellence")
     return value is not None and value >= wanted
 
 

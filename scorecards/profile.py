@@ -48,4 +48,4 @@ def quotable_advice(quotes, interviews):
             continue
         shown.append({"text": advice.strip(), "by": interviewee if consent else None,
                       "provenance": provenance, "interviewed_on": interviewed_on})  # fmt: skip
-    return sorted(shown, key=lambda q: (q["by"] is None, q["interviewed_on"]), reverse=False)
+    return sorted(shown, key=lambda q: (q["by"] is None, q["interviewed_on"]))

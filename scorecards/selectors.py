@@ -38,12 +38,6 @@ def directory_rows(*, snapshot):
     return rows
 
 
-def directory_rows_of(*, snapshot, slugs):
-    """``directory_rows`` of some MSOs only, in the order of ``slugs`` (unknown ones dropped)."""
-    rows = {row["slug"]: row for row in directory_rows(snapshot=snapshot)}
-    return [rows[slug] for slug in slugs if slug in rows]
-
-
 def mso_for_profile(*, slug):
     """A published MSO with its services: 2 queries."""
     return MSO.objects.filter(published=True, slug=slug).prefetch_related("services").first()

@@ -547,8 +547,8 @@ def scorecard_compute_job(job):
 
 
 def latest_compute_job():
-    jobs.jobs_sweep()
-    return Job.objects.filter(kind=COMPUTE_KIND).order_by("-created_at", "-id").first()
+    job = Job.objects.filter(kind=COMPUTE_KIND).order_by("-created_at", "-id").first()
+    return job and jobs.job_followed(job)
 
 
 def snapshot_csv_rows(document):

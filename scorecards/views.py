@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from partners.jobs import jobs_sweep
+from partners.jobs import job_followed
 from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 
@@ -64,9 +64,7 @@ def recompute(request):
 @require_GET
 def compute_job(request, pk):
     job = get_object_or_404(Job, pk=pk, kind=services.COMPUTE_KIND)
-    if not job.is_finished:
-        jobs_sweep()
-        job.refresh_from_db()
+    job_followed(job)
     return render(request, "scorecards/scorecard.html#job", {"job": job})
 
 
@@ -197,15 +195,18 @@ def _compare_slugs(values):
     return slugs[:COMPARE_MAX], len(slugs) > COMPARE_MAX
 
 
+def _form_criteria(columns):
+    """The (key, label, methodology weight) triples PrioritiesForm takes."""
+    return [(c["key"], c["label"], c["weight"]) for c in columns]
+
+
 def _compare_context(request, snapshot, slugs, form=None):
+    columns = _criteria_columns(snapshot)
     weights, must_haves, saved = _priorities(request.user, snapshot)
     if form is not None and form.is_valid():
         weights, must_haves = form.weights(), form.must_haves()
-    labels = dict(CRITERION_CHOICES)
-    criteria = [(key, labels[key], weight)
-                for key, weight in snapshot.methodology.weights().items()]  # fmt: skip
     if form is None:
-        form = PrioritiesForm(criteria=criteria,
+        form = PrioritiesForm(criteria=_form_criteria(columns),
                               initial=PrioritiesForm.initial_from(weights=weights,
                                                                   must_haves=must_haves))
     service_labels = dict(ServiceArea.choices)
@@ -215,12 +216,11 @@ def _compare_context(request, snapshot, slugs, form=None):
     msos = [by_slug[slug] for slug in slugs if slug in by_slug]
     names = {row["slug"]: row["name"] for row in msos}
     rows = []
-    for key, label, _ in criteria:
-        cells = [row["criteria"][key] for row in msos]
+    for column in columns:
+        cells = [row["criteria"][column["key"]] for row in msos]
         scores = [c["score"] for c in cells if c["status"] == "ok"]
         best = max(scores) if len(scores) > 1 else None
-        rows.append({"key": key, "label": label, "weight": weights.get(key, 0),
-                     "definition": CRITERION_DEFINITIONS[key],
+        rows.append({**column, "weight": weights.get(column["key"], 0),
                      "cells": [{**c, "mso": m["name"],
                                 "best": best is not None and c["score"] == best}
                                for c, m in zip(cells, msos, strict=True)]})  # fmt: skip
@@ -228,11 +228,12 @@ def _compare_context(request, snapshot, slugs, form=None):
     for m in msos:
         m["tied_here"] = [names[s] for s in m["nps_tied_with"] if s in names]
         m["nps_best"] = m["nps"]["status"] == "ok" and m["nps"]["nps"] == nps_best
+    best_rank = min((m["mine"]["rank"] for m in msos if m["mine"]["rank"] is not None),
+                    default=None)  # fmt: skip
     totals_chart = charts.dot_plot([
         {"label": m["name"], "value": m["mine"]["total"], "ci_low": None, "ci_high": None,
          "n": None, "href": reverse("mso_profile", args=[m["slug"]]),
-         "best": m["mine"]["rank"] is not None and m["mine"]["rank"] == min(
-             (x["mine"]["rank"] for x in msos if x["mine"]["rank"] is not None), default=0)}
+         "best": best_rank is not None and m["mine"]["rank"] == best_rank}
         for m in msos
     ], title="Total score with your priorities") if msos else ""  # fmt: skip
     return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
@@ -262,9 +263,7 @@ def priorities_save(request):
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")
     slugs, _ = _compare_slugs(request.POST.getlist("m"))
-    labels = dict(CRITERION_CHOICES)
-    criteria = [(k, labels[k], w) for k, w in snapshot.methodology.weights().items()]
-    form = PrioritiesForm(request.POST, criteria=criteria)
+    form = PrioritiesForm(request.POST, criteria=_form_criteria(_criteria_columns(snapshot)))
     if "reset" in request.POST:
         SurgeonPriorities.objects.filter(user=request.user).delete()
         form = None
