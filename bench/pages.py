@@ -10,10 +10,10 @@ scale of the product brief: 300 MSOs, 10,000 practices, 10M responses, about 2 m
 PostgreSQL; "small" is the demo scale) and a snapshot is computed (``compute_scorecards
 --sync``). Without it the database is used as it is; it needs a snapshot.
 
-In a child process, a surgeon user (group ``partners.roles.SURGEON``) is created and logged in
-on a Django test ``Client``; each page is requested once to warm up, then --runs times, the pages
-taking turns, and the median server time of each is printed in ms with its ratio to /healthz,
-measured in the same run:
+In a child process with the environment of a production server (DEBUG=0), a surgeon user (group
+``partners.roles.SURGEON``) is created and logged in on a Django test ``Client``; each page is
+requested once to warm up, then --runs times, the pages taking turns, and the median server
+time of each is printed in ms with its ratio to /healthz, measured in the same run:
   /msos/                      the directory
   /msos/<slug>/               the profile of the published MSO with the most practices
   /compare/?m=..x5            the five published MSOs with the most practices
@@ -204,6 +204,16 @@ def make_session():
     print(session.session_key)
 
 
+def server_env():
+    """The environment of a production server (DEBUG=0): both the timed pages and the load run
+    use it, so the figures are those of a deployed server, without the debug checks.
+    DEBUG=0 serves static files through the manifest storage: they are collected under VAR_DIR."""
+    env = child_env({"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+                     "ALLOWED_HOSTS": HOST})  # fmt: skip
+    manage("collectstatic", "--no-input", "-v0", env=env)
+    return env
+
+
 def run_child(*args, env=None):
     done = subprocess.run([sys.executable, __file__, *args], env=env or child_env(), cwd=ROOT,
                           capture_output=True, text=True, check=False)  # fmt: skip
@@ -253,10 +263,7 @@ def load(duration, connections):
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk).")
     port = free_port()
-    env = child_env({"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-                     "ALLOWED_HOSTS": HOST})  # fmt: skip
-    # DEBUG=0 serves static files through the manifest storage: collect them (under VAR_DIR).
-    manage("collectstatic", "--no-input", "-v0", env=env)
+    env = server_env()
     cookie = f"sessionid={run_child('--make-session', env=env)}"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
@@ -325,7 +332,7 @@ def main():
     os.environ["DATABASE_URL"] = args.database_url
     if args.seed:
         seed(args.seed)
-    r = json.loads(run_child("--child", "--runs", str(args.runs)))
+    r = json.loads(run_child("--child", "--runs", str(args.runs), env=server_env()))
     print(f"\n== pages: {r['msos']} published MSOs, {r['responses']:,} responses, snapshot "
           f"{r['snapshot']}, {len(r['criteria'])} criteria, DEBUG={r['debug']}")  # fmt: skip
     print(f"  compare: {', '.join(r['compare'])}")

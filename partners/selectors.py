@@ -175,13 +175,14 @@ def msos_self_reported_nps(*, first_month, last_month, mso_ids=None):
 
 
 def msos_active_practices(*, day, mso_ids=None):
-    """{mso_id: [(practice_id, code, name)]} of the practices affiliated on ``day``: one query."""
+    """{mso_id: [(practice_id, code, name, state)]} of the practices affiliated on ``day``: one
+    query."""
     rows = Affiliation.objects.active_on(day)
     if mso_ids is not None:
         rows = rows.filter(mso_id__in=mso_ids)
     result = {}
-    for mso_id, practice_id, code, name in rows.order_by("mso_id", "practice__code").values_list(
-        "mso_id", "practice_id", "practice__code", "practice__name"
+    for mso_id, *practice in rows.order_by("mso_id", "practice__code").values_list(
+        "mso_id", "practice_id", "practice__code", "practice__name", "practice__state"
     ):
-        result.setdefault(mso_id, []).append((practice_id, code, name))
+        result.setdefault(mso_id, []).append(tuple(practice))
     return result

@@ -62,7 +62,10 @@ class Methodology(models.Model):
         return f"{self.name} v{self.version}{state}"
 
     def weights(self):
-        return {c.key: c.weight for c in self.criteria.all()}
+        """{criterion: weight}: one query the first time on this instance, none after."""
+        if "_weights" not in self.__dict__:
+            self._weights = {c.key: c.weight for c in self.criteria.all()}
+        return dict(self._weights)
 
 
 class MethodologyCriterion(models.Model):
@@ -119,7 +122,7 @@ class ScorecardSnapshot(models.Model):
 
 
 SUMMARY_KEYS = ("slug", "name", "rank", "total", "coverage", "rank_stability", "ranked", "nps",
-                "criteria", "nps_tied_with", "active_practices")
+                "criteria", "nps_tied_with", "active_practices", "facts")
 
 
 class MsoScorecard(models.Model):

@@ -12,14 +12,7 @@ ranking and says which must-haves it fails. Missing evidence fails a must-have t
 
 from .claims import FULL_AUTONOMY_MEAN
 from .directory import criterion_value, nps_of
-from .scoring import (
-    OK,
-    CriterionResult,
-    competition_ranks,
-    is_ranked,
-    rank_stability,
-    total_and_coverage,
-)
+from .scoring import OK, competition_ranks, is_ranked, rank_stability, total_and_coverage
 
 MAX_WEIGHT = 100
 
@@ -85,25 +78,35 @@ def failed_must_haves(row, must_haves, service_labels=None):
     return failed
 
 
-def _results(row):
-    return {key: CriterionResult(key, c["score"], c["value"], c["n"], c["ci_low"], c["ci_high"])
-            for key, c in row["criteria"].items()}  # fmt: skip
+def _scores(row, keys):
+    """{criterion: score, or None without enough evidence} of a scorecard row."""
+    criteria = row["criteria"]
+    return {k: criteria[k]["score"] if criteria[k]["status"] == OK else None for k in keys}
 
 
-def rescore(rows, weights, must_haves, service_labels=None):
+def rescore(rows, weights, must_haves, service_labels=None, *, published=None):
     """Each row (a scorecard document with ``facts``) with ``mine``: {"total", "coverage",
     "ranked", "rank", "rank_stability", "failed"} under these weights and must-haves. Weights
-    of criteria the snapshot does not have are ignored; all weights 0 ranks nobody."""
+    of criteria the snapshot does not have are ignored; all weights 0 ranks nobody.
+
+    ``published`` is the snapshot's own weights: when they are the ones asked for and no
+    must-have is set, the snapshot already holds the answer, which is copied, not recomputed."""
+    if published is not None and weights == published and not any(
+        wanted not in (None, False, "", []) for wanted in must_haves.values()
+    ):
+        for row in rows:
+            row["mine"] = {key: row[key] for key in
+                           ("total", "coverage", "ranked", "rank", "rank_stability")}
+            row["mine"]["failed"] = []
+        return rows
     keys = [k for k in weights if rows and k in rows[0]["criteria"]]
     weights = {k: weights[k] for k in keys}
-    totals, results = {}, {}
+    weighted = sum(weights.values()) > 0
+    totals, scores = {}, {}
     for i, row in enumerate(rows):
-        results[i] = _results(row)
+        scores[i] = _scores(row, keys)
         failed = failed_must_haves(row, must_haves, service_labels)
-        if sum(weights.values()) > 0:
-            total, coverage = total_and_coverage({k: results[i][k] for k in keys}, weights)
-        else:
-            total, coverage = None, 0.0
+        total, coverage = total_and_coverage(scores[i], weights) if weighted else (None, 0.0)
         ranked = total is not None and is_ranked(coverage) and not failed
         row["mine"] = {"total": total, "coverage": coverage, "ranked": ranked, "rank": None,
                        "rank_stability": None, "failed": failed}  # fmt: skip
@@ -112,8 +115,8 @@ def rescore(rows, weights, must_haves, service_labels=None):
     ranks = competition_ranks(totals)
     ranked_ids = sorted(ranks, key=lambda i: (ranks[i], rows[i]["name"]))
     stability = rank_stability(
-        [[results[i][k].score for k in keys] for i in ranked_ids],
-        [[1 if results[i][k].status == OK else 0 for k in keys] for i in ranked_ids],
+        [[scores[i][k] for k in keys] for i in ranked_ids],
+        [[0 if scores[i][k] is None else 1 for k in keys] for i in ranked_ids],
         [weights[k] for k in keys],
     ) if ranked_ids else []  # fmt: skip
     for i, share in zip(ranked_ids, stability, strict=True):

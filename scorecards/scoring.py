@@ -22,6 +22,7 @@ Every result's ``evidence`` also says:
   whose evidence also carries ``note = "self-reported, no interval"``).
 """
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -290,13 +291,22 @@ def score_criteria(evidence, keys):
     return {key: CRITERIA[key](evidence) for key in keys}
 
 
-def total_and_coverage(results, weights):
-    """Weighted mean over the criteria with evidence, and the share of the weight they cover."""
-    covered = sum(weights[k] for k, r in results.items() if r.status == OK)
+def scores_of(results):
+    """{criterion: score or None} of {criterion: CriterionResult}."""
+    return {k: r.score for k, r in results.items()}
+
+
+def total_and_coverage(scores, weights):
+    """Weighted mean over the criteria with evidence, and the share of the weight they cover.
+
+    ``scores`` is {criterion: score, or None without enough evidence}:
+    total = sum(w_k * s_k over scored k) / sum(w_k over scored k);
+    coverage = sum(w_k over scored k) / sum(w_k)."""
+    covered = sum(weights[k] for k, score in scores.items() if score is not None)
     whole = sum(weights.values())
     if covered == 0:
         return None, 0.0
-    total = sum(weights[k] * r.score for k, r in results.items() if r.status == OK) / covered
+    total = sum(weights[k] * score for k, score in scores.items() if score is not None) / covered
     return total, covered / whole
 
 
@@ -330,9 +340,7 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     base = np.asarray(weights, dtype=float)
     if scores.shape[0] == 0:
         return []
-    rng = random.Random(seed)
-    factors = np.array([[rng.uniform(*STABILITY_FACTORS) for _ in base] for _ in range(draws)])
-    drawn = factors * base  # draws x criteria
+    drawn = _stability_factors(draws, len(base), seed) * base  # draws x criteria
     totals_all = np.vstack([base, drawn])
     totals = (totals_all @ (scores * ok).T) / (totals_all @ ok.T)  # (1 + draws) x MSOs
     ranks = _competition_ranks_rows(totals)
@@ -340,14 +348,35 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     return [float(x) for x in kept]
 
 
+@functools.lru_cache(maxsize=16)
+def _stability_factors(draws, criteria, seed):
+    """The (draws x criteria) weight factors of ``rank_stability``, drawn once per process for
+    each shape and seed (read-only: every caller multiplies, none writes)."""
+    rng = random.Random(seed)
+    factors = np.array([[rng.uniform(*STABILITY_FACTORS) for _ in range(criteria)]
+                        for _ in range(draws)])  # fmt: skip
+    factors.flags.writeable = False
+    return factors
+
+
 def _competition_ranks_rows(totals):
     """Competition ranks of each row (higher total first), rounding away float noise:
-    rank = 1 + the number of MSOs with a strictly higher total in the same row."""
+    rank = 1 + the number of MSOs with a strictly higher total in the same row.
+
+    Vectorised over the rows: sort each row descending (in any order among equals); a value's
+    rank is 1 + the position of the first equal value in its sorted row (a running maximum of
+    the positions where a new value starts); the ranks are then put back in the original order.
+    """
     rounded = np.round(totals, 9)
-    columns = rounded.shape[1]
-    ranks = np.empty(rounded.shape, dtype=int)
-    for i, row in enumerate(rounded):
-        ranks[i] = 1 + columns - np.searchsorted(np.sort(row), row, side="right")
+    rows, columns = rounded.shape
+    order = np.argsort(-rounded, axis=1)
+    ordered = np.take_along_axis(rounded, order, axis=1)
+    positions = np.broadcast_to(np.arange(columns), (rows, columns))
+    starts = np.ones((rows, columns), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first_equal = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
+    ranks = np.empty((rows, columns), dtype=int)
+    np.put_along_axis(ranks, order, first_equal + 1, axis=1)
     return ranks
 
 

@@ -21,6 +21,7 @@ from partners.models import (
     Claim,
     Job,
     JobStatus,
+    MSOService,
     PromiseItem,
     ReferenceInterview,
 )
@@ -87,9 +88,9 @@ def gather_evidence(*, as_of):
     last_full_year = as_of.year - 1
     msos = list(
         MSO.objects.filter(published=True)
-        .annotate(services_offered=Count("services", distinct=True))
         .order_by("name")
-        .values("id", "slug", "name", "specialty_focus", "services_offered")
+        .values("id", "slug", "name", "specialty_focus", "ownership_model", "specialties",
+                "founded_year")
     )
     ids = [m["id"] for m in msos]
     nps_12 = selectors.msos_nps(first_month=first_month, last_month=last_month, mso_ids=ids)
@@ -127,7 +128,7 @@ def gather_evidence(*, as_of):
     # For the profiles: the practices behind the figures, accreditations, advice, self-reported.
     active = selectors.msos_active_practices(day=as_of, mso_ids=ids)
     practice_names = {str(pid): [code, name] for rows in active.values()
-                      for pid, code, name in rows}  # fmt: skip
+                      for pid, code, name, _ in rows}  # fmt: skip
     active_ids = {int(pid) for pid in practice_names}
     counted_ids = {pid for counts in practice_counts.values() for pid in counts}
     practice_names.update((str(pid), list(names)) for pid, names in selectors.practice_names(
@@ -146,11 +147,14 @@ def gather_evidence(*, as_of):
     self_reported = selectors.msos_self_reported_nps(
         first_month=first_month, last_month=last_month, mso_ids=ids
     )
+    services = {}
+    for mso_id, area in MSOService.objects.filter(mso_id__in=ids).values_list("mso_id", "area"):
+        services.setdefault(mso_id, []).append(area)
 
     evidence = {
         m["id"]: {
             "slug": m["slug"], "name": m["name"], "specialty_focus": m["specialty_focus"],
-            "services_offered": m["services_offered"] or None,
+            "services_offered": len(services.get(m["id"], ())) or None,
             "nps_12": list(_counts(nps_12.get(m["id"]))),
             "by_year": {str(y): list(_counts(e))
                         for y, e in sorted(by_year.get(m["id"], {}).items())},
@@ -160,6 +164,10 @@ def gather_evidence(*, as_of):
             "practice_counts": {}, "active_practice_ids": [], "ledger_by_area": {},
             "by_provenance": {}, "advice": [], "accreditations": [],
             "self_reported_12": list(_counts(self_reported.get(m["id"]))),
+            "facts": {"ownership_model": m["ownership_model"],
+                      "specialty_focus": m["specialty_focus"], "specialties": m["specialties"],
+                      "founded_year": m["founded_year"],
+                      "services": sorted(services.get(m["id"], ())), "states": []},
         }
         for m in msos
     }  # fmt: skip
@@ -168,8 +176,9 @@ def gather_evidence(*, as_of):
         evidence[mso_id]["practice_counts"] = {str(pid): list(c)
                                                for pid, c in practices_of_mso.items()}  # fmt: skip
     for mso_id, rows in active.items():
-        evidence[mso_id]["active_practice_ids"] = [pid for pid, _, _ in rows]
+        evidence[mso_id]["active_practice_ids"] = [pid for pid, _, _, _ in rows]
         evidence[mso_id]["active_practices"] = len(rows)
+        evidence[mso_id]["facts"]["states"] = sorted({state for *_, state in rows})
     for row in interviews:
         e = evidence[row["mso_id"]]
         for field in ("trust", "autonomy", "would_choose_again", "provenance"):
@@ -186,7 +195,7 @@ def gather_evidence(*, as_of):
         e["promises"][row["outcome"]] = e["promises"].get(row["outcome"], 0) + row["n"]
         area = e["ledger_by_area"].setdefault(row["service_area"], {})
         area[row["outcome"]] = row["n"]
-    mso_of_practice = {pid: mso_id for mso_id, rows in active.items() for pid, _, _ in rows}
+    mso_of_practice = {pid: mso_id for mso_id, rows in active.items() for pid, *_ in rows}
     accredited = {}  # practices with an accreditation current at as-of, per MSO
     for practice_id, body, awarded_on, expires_on in accreditations:
         mso_id = mso_of_practice[practice_id]
@@ -232,7 +241,7 @@ def _ratings(histogram):
 
 # Raised whenever the scoring or the documents change, so that the next computation stores a
 # new snapshot of unchanged evidence rather than keeping one computed the old way.
-DOCUMENT_VERSION = 3
+DOCUMENT_VERSION = 4
 
 
 def fingerprint(evidence, methodology, weights):
@@ -279,7 +288,7 @@ def score_evidence(evidence, weights):
             services_offered=e["services_offered"],
         )  # fmt: skip
         results = scoring.score_criteria(mso_evidence, keys)
-        total, coverage = scoring.total_and_coverage(results, weights)
+        total, coverage = scoring.total_and_coverage(scoring.scores_of(results), weights)
         results_by_id[mso_id] = results
         ranked = scoring.is_ranked(coverage)
         if ranked:
@@ -323,6 +332,7 @@ def score_evidence(evidence, weights):
             **_profile_document(e, evidence),
             "claims": claims,
             "nps_tied_with": [],
+            "facts": {**e["facts"], "active_practices": e["active_practices"]},
         }  # fmt: skip
     ranks = scoring.competition_ranks(totals)
     ranked_ids = sorted(ranks, key=lambda k: (ranks[k], documents[k]["name"]))

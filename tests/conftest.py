@@ -70,6 +70,14 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _cold_snapshot_rows():
+    # Each test starts as a fresh process would: no snapshot decoded yet.
+    from scorecards.selectors import snapshot_rows_forget
+
+    snapshot_rows_forget()
+
+
+@pytest.fixture(autouse=True)
 def _no_automatic_recompute(settings):
     # Evidence changes queue a scorecard computation; tests about that turn it back on.
     settings.SCORECARDS_AUTO_RECOMPUTE = False

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from partners.models import MSO
 from scorecards.models import MsoScorecard
+from scorecards.selectors import snapshot_rows_forget
 from scorecards.services import scorecard_compute
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,35 @@ def test_directory_and_profile_query_counts_do_not_grow_with_the_msos(client, su
            _queries(client, reverse("mso_profile", args=[slug])))
     assert big == small
     assert small[0] <= 10 and small[1] <= 10
+
+
+def test_a_snapshot_is_read_once_per_process_and_a_new_one_afresh(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    cold = _queries(client, reverse("directory"))
+    assert _queries(client, reverse("directory")) == cold - 1
+    # New evidence makes a new snapshot: the directory shows its figures, not the old ones.
+    mso = MSO.objects.get(slug=listed(client.get(reverse("directory")))[0])
+    mso.published = False
+    mso.save()
+    newer = scorecard_compute(as_of=AS_OF + datetime.timedelta(days=1))[0]
+    assert newer.pk != snapshot.pk
+    assert _queries(client, reverse("directory")) == cold
+    assert mso.slug not in listed(client.get(reverse("directory")))
+
+
+def test_a_snapshot_from_before_documents_held_the_facts_still_filters_on_them(
+        client, surgeon, snapshot):
+    client.force_login(surgeon)
+    state = MSO.objects.filter(published=True).first().affiliations.first().practice.state
+    page = client.get(reverse("directory"), {"state": state, "focus": "single"})
+    for card in MsoScorecard.objects.filter(snapshot=snapshot):
+        card.summary.pop("facts")
+        card.save(update_fields=["summary"])
+    snapshot_rows_forget()
+    older = client.get(reverse("directory"), {"state": state, "focus": "single"})
+    assert listed(older) == listed(page) and listed(page)
+    assert older.content.decode().count("Single specialty") == page.content.decode().count(
+        "Single specialty")
 
 
 def test_the_profile_shows_the_snapshots_figures_and_the_evidence(client, surgeon, snapshot):

@@ -22,9 +22,11 @@ def rows():
     return snapshot, directory_rows(snapshot=snapshot)
 
 
-def test_the_methodologys_weights_give_the_published_ranking(rows):
+@pytest.mark.parametrize("copied", [False, True], ids=["computed", "copied"])
+def test_the_methodologys_weights_give_the_published_ranking(rows, copied):
     snapshot, rows = rows
-    rescore(rows, snapshot.methodology.weights(), {})
+    weights = snapshot.methodology.weights()
+    rescore(rows, weights, {}, published=weights if copied else None)
     for row in rows:
         assert row["mine"]["rank"] == row["rank"]
         assert row["mine"]["total"] == pytest.approx(row["total"]) if row["ranked"] else True
@@ -45,8 +47,8 @@ def test_weighting_only_patient_experience_ranks_by_it(rows):
 
 def test_a_must_have_flags_the_msos_that_fail_it_and_keeps_them_listed(rows):
     snapshot, rows = rows
-    rescore(rows, snapshot.methodology.weights(), {"single_specialty_oms": True,
-                                                   "min_nps": 50})  # fmt: skip
+    weights = snapshot.methodology.weights()
+    rescore(rows, weights, {"single_specialty_oms": True, "min_nps": 50}, published=weights)
     assert len(rows) == len(directory_rows(snapshot=snapshot))
     for row in rows:
         single = row["facts"]["specialty_focus"] == "single"

@@ -20,6 +20,7 @@ from scorecards.scoring import (
     promise_keeping,
     rank_stability,
     score_criteria,
+    scores_of,
     support_breadth,
     surgeon_trust,
     total_and_coverage,
@@ -162,7 +163,7 @@ def full_evidence(nps_promoters=80):
 
 def test_total_is_weighted_mean_over_criteria_with_evidence():
     results = score_criteria(full_evidence(), DEFAULT_WEIGHTS)
-    total, coverage = total_and_coverage(results, DEFAULT_WEIGHTS)
+    total, coverage = total_and_coverage(scores_of(results), DEFAULT_WEIGHTS)
     expected = sum(DEFAULT_WEIGHTS[k] * r.score for k, r in results.items()) / 100
     assert total == pytest.approx(expected)
     assert coverage == 1
@@ -172,7 +173,7 @@ def test_missing_evidence_is_left_out_not_scored_as_zero():
     evidence = full_evidence()
     evidence.trust = {}
     results = score_criteria(evidence, DEFAULT_WEIGHTS)
-    total, coverage = total_and_coverage(results, DEFAULT_WEIGHTS)
+    total, coverage = total_and_coverage(scores_of(results), DEFAULT_WEIGHTS)
     assert coverage == pytest.approx(0.85)
     covered = {k: r for k, r in results.items() if k != "surgeon_trust"}
     assert total == pytest.approx(
@@ -185,7 +186,7 @@ def test_unranked_below_sixty_percent_coverage():
     evidence = MsoEvidence(promoters=40, practice_counts=[(30, 0, 0)] * 3, active_practices=2,
                            accredited_practices=1, services_offered=3)  # fmt: skip
     results = score_criteria(evidence, DEFAULT_WEIGHTS)
-    _, coverage = total_and_coverage(results, DEFAULT_WEIGHTS)
+    _, coverage = total_and_coverage(scores_of(results), DEFAULT_WEIGHTS)
     assert coverage == pytest.approx(0.45)
     assert not is_ranked(coverage)
     assert is_ranked(0.6) and not is_ranked(0.59)
@@ -193,7 +194,7 @@ def test_unranked_below_sixty_percent_coverage():
 
 def test_no_evidence_at_all():
     results = score_criteria(MsoEvidence(), DEFAULT_WEIGHTS)
-    assert total_and_coverage(results, DEFAULT_WEIGHTS) == (None, 0.0)
+    assert total_and_coverage(scores_of(results), DEFAULT_WEIGHTS) == (None, 0.0)
 
 
 def test_competition_ranks_share_equal_totals():
@@ -339,3 +340,14 @@ def test_minimums_match_the_methodology():
         "clinical_excellence": "1 active practice",
         "support_breadth": "a filled-in profile (1 service area)",
     }
+
+
+@given(st.lists(st.lists(st.integers(0, 4), min_size=5, max_size=5), min_size=1, max_size=6))
+def test_competition_ranks_of_each_row_count_the_strictly_higher_totals(rows):
+    # Small integers give many ties; a float noise below the rounding must not split them.
+    import numpy as np
+
+    totals = np.array(rows, dtype=float) + 1e-12 * np.arange(5)
+    ranks = scoring._competition_ranks_rows(totals)
+    for row, row_ranks in zip(rows, ranks, strict=True):
+        assert list(row_ranks) == [1 + sum(other > value for other in row) for value in row]

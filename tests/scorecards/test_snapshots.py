@@ -81,7 +81,7 @@ def test_query_count_does_not_grow_with_the_number_of_msos(seeded):
     assert created
     assert big.scorecards.count() == 2 * small.scorecards.count()
     assert big.query_count == small.query_count
-    assert small.query_count <= 15
+    assert small.query_count <= 16
 
 
 def test_export_figures_match_the_raw_data(seeded):
