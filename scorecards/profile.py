@@ -7,7 +7,10 @@
   this one weighs every practice alike, so a few large practices cannot hide the others.)
 - Advice quotes: a quote names its surgeon only with their consent to be quoted; a quote
   without that consent appears, anonymously, only where the MSO has at least 3 interviews, so
-  that a reader cannot tell who said it.
+  that a reader cannot tell who said it. Newest first, named ones before anonymous ones.
+- Interviews listed one by one follow the same rule: an interview names its surgeon only with
+  consent, and one without consent is listed, anonymously, only where the MSO has at least 3
+  interviews; the others count in the summaries only.
 """
 
 from .statistics import MIN_RESPONSES, nps_point
@@ -39,7 +42,7 @@ def quotable_advice(quotes, interviews):
     """``quotes``: [(advice, interviewee, consent, provenance, interviewed_on)] of one MSO;
     ``interviews``: how many interviews it has. Returns the quotes that may be shown, as dicts
     ``{"text", "by" (None when anonymous), "provenance", "interviewed_on"}``, named ones
-    first."""
+    first, each group newest first."""
     shown = []
     for advice, interviewee, consent, provenance, interviewed_on in quotes:
         if not advice.strip():
@@ -48,4 +51,16 @@ def quotable_advice(quotes, interviews):
             continue
         shown.append({"text": advice.strip(), "by": interviewee if consent else None,
                       "provenance": provenance, "interviewed_on": interviewed_on})  # fmt: skip
-    return sorted(shown, key=lambda q: (q["by"] is None, q["interviewed_on"]))
+    shown.sort(key=lambda q: q["interviewed_on"], reverse=True)
+    return sorted(shown, key=lambda q: q["by"] is None)
+
+
+def listable_interviews(interviews):
+    """``interviews``: dicts with ``interviewee`` and ``consent``, every interview of one MSO.
+    Returns (listed, withheld): the interviews that may be listed one by one, each with ``by``
+    (the interviewee with consent, else None: anonymous), and how many may not."""
+    anonymous_allowed = len(interviews) >= MIN_INTERVIEWS_FOR_ANONYMOUS
+    listed = [{**{k: v for k, v in i.items() if k != "interviewee"},
+               "by": i["interviewee"] if i["consent"] else None}
+              for i in interviews if i["consent"] or anonymous_allowed]  # fmt: skip
+    return listed, len(interviews) - len(listed)

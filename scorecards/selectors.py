@@ -1,6 +1,9 @@
 """Read queries for the surgeon's pages: a fixed number of queries whatever the number of MSOs."""
 
-from partners.models import MSO, Affiliation, MSOService
+import datetime
+
+from partners.models import MSO, Affiliation, MSOService, PromiseItem, ReferenceInterview
+from partners.selectors import msos_practices_nps, practice_names
 
 from .models import MsoScorecard
 
@@ -75,3 +78,39 @@ def names_of(*, slugs):
     if not slugs:
         return {}
     return dict(MSO.objects.filter(slug__in=slugs).values_list("slug", "name"))
+
+
+def interviews_of(*, mso, as_of):
+    """The MSO's reference interviews up to ``as_of``, newest first, each a dict with its
+    promise ledger under ``promises``: 2 queries."""
+    interviews = list(
+        ReferenceInterview.objects.filter(mso=mso, interviewed_on__lte=as_of)
+        .order_by("-interviewed_on", "-id")
+        .values("id", "interviewee", "consent_to_quote", "provenance", "interviewed_on",
+                "years_affiliated", "trust", "autonomy", "would_choose_again", "promised",
+                "delivered", "advice")
+    )  # fmt: skip
+    promises = {}
+    for interview_id, *item in (
+        PromiseItem.objects.filter(interview_id__in=[i["id"] for i in interviews])
+        .order_by("service_area").values_list("interview_id", "service_area", "outcome", "note")
+    ):  # fmt: skip
+        promises.setdefault(interview_id, []).append(dict(zip(("area", "outcome", "note"), item,
+                                                              strict=True)))  # fmt: skip
+    for interview in interviews:
+        interview["consent"] = interview.pop("consent_to_quote")
+        interview["promises"] = promises.get(interview["id"], [])
+    return interviews
+
+
+def practices_in_year(*, mso, year, through):
+    """[(practice_id, code, name, NpsCounts)] of the responses each practice gave in ``year``
+    while with the MSO, no month after ``through``'s month counting; most responses first:
+    2 queries."""
+    first = datetime.date(year, 1, 1)
+    last = min(datetime.date(year, 12, 1), through.replace(day=1))
+    counts = msos_practices_nps(first_month=first, last_month=last, mso_ids=[mso.pk]).get(
+        mso.pk, {})
+    names = practice_names(practice_ids=list(counts))
+    return sorted(((pid, *names[pid], c) for pid, c in counts.items()),
+                  key=lambda row: (-row[3].n, row[1]))  # fmt: skip

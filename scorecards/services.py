@@ -255,7 +255,7 @@ def fingerprint(evidence, methodology, weights):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _nps_document(counts, bands):
+def nps_document(counts, bands):
     """The NPS of some counts for a document. Below the minimum (status insufficient data)
     ``nps``, ``ci_low``, ``ci_high`` and ``band`` are null: only the counts and n are given, so
     that no reader quotes a figure the methodology does not stand behind."""
@@ -319,16 +319,16 @@ def score_evidence(evidence, weights):
                 }
                 for key, r in results.items()
             },
-            "nps": _nps_document(e["nps_12"], evidence["bands"]),
+            "nps": nps_document(e["nps_12"], evidence["bands"]),
             "nps_by_year": [
-                {"year": year, **{k: v for k, v in _nps_document(c, evidence["bands"]).items()
+                {"year": year, **{k: v for k, v in nps_document(c, evidence["bands"]).items()
                                   if k in ("n", "nps", "ci_low", "ci_high", "status")}}
                 for year, c in sorted(by_year_counts.items())
             ],
             "world_class_streak": world_class_streak(by_year_counts, evidence["last_full_year"]),
             "interviews": {"by_provenance": e["provenance"],
                            "summary": _interview_summary(e["by_provenance"])},
-            "self_reported_nps": _nps_document(e["self_reported_12"], evidence["bands"]),
+            "self_reported_nps": nps_document(e["self_reported_12"], evidence["bands"]),
             **_profile_document(e, evidence),
             "claims": claims,
             "nps_tied_with": [],
@@ -395,7 +395,7 @@ def _profile_document(e, evidence):
     for pid in sorted(active | set(counts), key=lambda p: (-sum(counts.get(p, (0, 0, 0))), p)):
         code, name = names[str(pid)]
         practices.append({"id": pid, "code": code, "name": name, "active": pid in active,
-                          **_nps_document(counts.get(pid, (0, 0, 0)), evidence["bands"])})
+                          **nps_document(counts.get(pid, (0, 0, 0)), evidence["bands"])})
     interviews = sum(e["provenance"].values())
     return {
         "practices": practices,

@@ -4,7 +4,10 @@ from . import views
 
 urlpatterns = [
     path("msos/", views.directory, name="directory"),
+    path("msos/priorities", views.directory_priorities_save, name="directory_priorities"),
     path("msos/<slug:slug>/", views.mso_profile, name="mso_profile"),
+    path("msos/<slug:slug>/years/<int:year>/", views.mso_year, name="mso_year"),
+    path("msos/<slug:slug>/interviews/", views.mso_interviews, name="mso_interviews"),
     path("compare/", views.compare, name="compare"),
     path("compare/priorities", views.priorities_save, name="priorities_save"),
     path("scorecards/", views.scorecard, name="scorecard"),

@@ -11,9 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 from partners.jobs import job_followed
 from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
+from partners.selectors import months_before
 
 from . import charts, priorities, selectors, services
 from . import directory as directory_rules
+from . import profile as profile_rules
 from .forms import DirectoryForm, PrioritiesForm
 from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry, SurgeonPriorities
 from .shortlist import (
@@ -97,45 +99,79 @@ def _profile_urls():
     return lambda slug: f"{prefix}{slug}/"
 
 
-@require_GET
-def directory(request):
-    """Every MSO of the latest snapshot, filtered and sorted as the URL says; htmx swaps the
-    results only, the URL keeps the filters."""
-    _require_reader(request.user)
+def _directory_context(request, query, priorities_form=None):
+    """The directory of the latest snapshot under the filters in ``query`` (a QueryDict), with
+    the surgeon's saved priorities or the methodology's; ``priorities_form`` is the form just
+    posted, shown with its errors."""
     snapshot = services.latest_snapshot()
-    form = DirectoryForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    rows, unknown = [], {}
-    personal = False
+    form = DirectoryForm(query or None)
+    filters = form.filters() if query else {}
+    rows, unknown, personal, saved, ranked_count = [], {}, False, False, 0
     if snapshot:
         rows = selectors.directory_rows(snapshot=snapshot)
-        weights, must_haves, personal = _priorities(request.user, snapshot)
-        if personal or must_haves:
-            # Totals and ranks with the surgeon's own priorities, as on the compare page.
-            personal = True
-            for row in priorities.rescore(rows, weights, must_haves, dict(ServiceArea.choices)):
-                mine = row["mine"]
-                row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
-                           ranked=mine["ranked"], coverage=mine["coverage"],
-                           failed=mine["failed"])  # fmt: skip
+        weights, must_haves, saved = _priorities(request.user, snapshot)
+        columns = _criteria_columns(snapshot)
+        if priorities_form is None:
+            priorities_form = PrioritiesForm(
+                criteria=_form_criteria(columns),
+                initial=PrioritiesForm.initial_from(weights=weights, must_haves=must_haves))
+        methodology = snapshot.methodology.weights()
+        personal = weights != methodology or bool(must_haves)
+        # Totals and ranks with the surgeon's own priorities, as on the compare page.
+        for row in priorities.rescore(rows, weights, must_haves, dict(ServiceArea.choices),
+                                      published=methodology):  # fmt: skip
+            mine = row["mine"]
+            row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
+                       ranked=mine["ranked"], coverage=mine["coverage"],
+                       failed=mine["failed"])  # fmt: skip
+            ranked_count += mine["ranked"]
         rows, unknown = directory_rules.filter_and_sort(rows, filters)
-    page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
     labels = dict(form.fields)
     profile_url = _profile_urls()
     grid = charts.score_grid([
         {"label": r["name"], "x": r["facts"]["active_practices"], "y": r["total"],
          "href": profile_url(r["slug"])} for r in rows
     ], title="Total score against footprint") if rows and page.number == 1 else ""  # fmt: skip
-    context = {
+    return {
         "snapshot": snapshot, "form": form, "page": page, "filtered": bool(
             {k for k in filters if k != "sort"}),
         "left_out": [(labels[k].label, n) for k, n in unknown.items()],
         "criteria_labels": dict(CRITERION_CHOICES),
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
-        "personal": personal,
+        "personal": personal, "priorities_form": priorities_form, "saved": saved,
+        "ranked_count": ranked_count, "priorities_open": False,
     }  # fmt: skip
+
+
+@require_GET
+def directory(request):
+    """Every MSO of the latest snapshot, filtered and sorted as the URL says; htmx swaps the
+    results only, the URL keeps the filters."""
+    _require_reader(request.user)
+    context = _directory_context(request, request.GET)
     template = "msos/directory.html#results" if request.htmx else "msos/directory.html"
     return render(request, template, context)
+
+
+@require_POST
+def directory_priorities_save(request):
+    """Save the surgeon's weights and must-haves from the directory; htmx gets the ranking
+    under them back at once, with the filters it sent along."""
+    _require_reader(request.user)
+    snapshot = services.latest_snapshot()
+    if snapshot is None:
+        raise Http404("No scorecard has been computed yet.")
+    form = _priorities_post(request, snapshot)
+    if request.htmx:
+        context = _directory_context(request, request.POST, form)
+        return render(request, "msos/directory.html#body", {**context, "priorities_open": True})
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("directory")
+    return redirect(next_url)
 
 
 @require_GET
@@ -161,18 +197,64 @@ def mso_profile(request, slug):
     return render(request, "msos/profile.html", context)
 
 
+def _published_card(request, slug):
+    """(mso, snapshot, document) of a published MSO in the latest snapshot, or 404."""
+    _require_reader(request.user)
+    mso = selectors.mso_for_profile(slug=slug)
+    snapshot = services.latest_snapshot()
+    card = selectors.scorecard_of(snapshot=snapshot, mso=mso) if snapshot and mso else None
+    if card is None:
+        raise Http404("No published MSO with a scorecard has this address.")
+    return mso, snapshot, card.document
+
+
+@require_GET
+def mso_year(request, slug, year):
+    """One year of an MSO's NPS series and the practices behind it, each with its own NPS and
+    n, from the same responses as the snapshot (none after its data-as-of)."""
+    mso, snapshot, document = _published_card(request, slug)
+    years = [y["year"] for y in document["nps_by_year"]]
+    if year not in years:
+        raise Http404("The NPS series of this MSO has no such year.")
+    _, last_month = months_before(snapshot.data_as_of)
+    _, bands = services.benchmarks(snapshot.data_as_of)
+    practices = [{"code": code, "name": name, **services.nps_document(counts, bands)}
+                 for _, code, name, counts in selectors.practices_in_year(
+                     mso=mso, year=year, through=last_month)]  # fmt: skip
+    position = years.index(year)
+    return render(request, "msos/year.html", {
+        "mso": mso, "snapshot": snapshot, "year": year, "practices": practices,
+        "figure": document["nps_by_year"][position], "through": last_month,
+        "partial": year == last_month.year and last_month.month < 12,
+        "previous": years[position - 1] if position else None,
+        "next": years[position + 1] if position + 1 < len(years) else None,
+    })  # fmt: skip
+
+
+@require_GET
+def mso_interviews(request, slug):
+    """The reference interviews behind an MSO's trust, autonomy, would-choose-again and
+    promise figures, one by one under the quoting rules (see ``profile``)."""
+    mso, snapshot, document = _published_card(request, slug)
+    listed, withheld = profile_rules.listable_interviews(
+        selectors.interviews_of(mso=mso, as_of=snapshot.data_as_of))
+    return render(request, "msos/interviews.html", {
+        "mso": mso, "snapshot": snapshot, "card": document, "interviews": listed,
+        "withheld": withheld, "minimum_anonymous": profile_rules.MIN_INTERVIEWS_FOR_ANONYMOUS,
+    })  # fmt: skip
+
+
 def _profile_charts(mso, snapshot, document):
     average = document["criteria"].get("practice_consistency", {}).get("evidence", {})
     healthcare = average.get("healthcare_average")
     _, bands = services.benchmarks(snapshot.data_as_of)
     nps = document["nps"]
     labels = dict(ServiceArea.choices)
-    profile_url = reverse("mso_profile", args=[mso.slug])
     return {
         "years_chart": charts.nps_by_year_chart(
             document["nps_by_year"], bands=bands,
             benchmark=("Healthcare average", healthcare) if healthcare is not None else None,
-            href_for_year=lambda year: f"{profile_url}#year-{year}",
+            href_for_year=lambda year: reverse("mso_year", args=[mso.slug, year]),
             title=f"Patient NPS of {mso.name} by year"),
         "ppd_chart": charts.ppd_bar(nps["promoters"], nps["passives"], nps["detractors"],
                                     title="Promoters, passives and detractors, 12 months"),
@@ -263,6 +345,20 @@ def compare(request):
     return render(request, "msos/compare.html", context)
 
 
+def _priorities_post(request, snapshot):
+    """Save the priorities the surgeon posted, or forget them on "reset"; returns the bound
+    form (None after a reset: the methodology's weights apply again)."""
+    if "reset" in request.POST:
+        SurgeonPriorities.objects.filter(user=request.user).delete()
+        return None
+    form = PrioritiesForm(request.POST, criteria=_form_criteria(_criteria_columns(snapshot)))
+    if form.is_valid():
+        SurgeonPriorities.objects.update_or_create(
+            user=request.user,
+            defaults={"weights": form.weights(), "must_haves": form.must_haves()})
+    return form
+
+
 @require_POST
 def priorities_save(request):
     """Save the surgeon's weights and must-haves; htmx gets the compare table back at once."""
@@ -271,14 +367,7 @@ def priorities_save(request):
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")
     slugs, _ = _compare_slugs(request.POST.getlist("m"))
-    form = PrioritiesForm(request.POST, criteria=_form_criteria(_criteria_columns(snapshot)))
-    if "reset" in request.POST:
-        SurgeonPriorities.objects.filter(user=request.user).delete()
-        form = None
-    elif form.is_valid():
-        SurgeonPriorities.objects.update_or_create(
-            user=request.user,
-            defaults={"weights": form.weights(), "must_haves": form.must_haves()})
+    form = _priorities_post(request, snapshot)
     if request.htmx:
         context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form)}
         return render(request, "msos/compare.html#workspace", context)

@@ -6,8 +6,10 @@ from partners.models import (
     AccreditationBody,
     InterviewProvenance,
     OwnershipModel,
+    PromiseOutcome,
     ServiceArea,
     SpecialtyFocus,
+    WouldChooseAgain,
 )
 
 register = template.Library()
@@ -18,6 +20,8 @@ _LABELS = {
     "service_label": dict(ServiceArea.choices),
     "body_label": dict(AccreditationBody.choices),
     "provenance_label": dict(InterviewProvenance.choices),
+    "outcome_label": dict(PromiseOutcome.choices),
+    "choose_again_label": dict(WouldChooseAgain.choices),
 }
 
 

@@ -145,3 +145,43 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
     assert page.locator("table.compare thead th a").count() == 3
     _shoot(page, "compare-priorities")
     assert errors == []
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_surgeon_reweights_the_directory_and_follows_figures_to_their_evidence(
+        request, viewport, live_server, surgeon, snapshot):
+    page = request.getfixturevalue(viewport)
+    page.set_default_timeout(10_000)
+    errors = _watch(page)
+    log_in(page, live_server, "surgeon")
+    page.goto(f"{live_server.url}/msos/")
+    names = page.locator("li.mso-card h2 a")
+    before = names.all_inner_texts()
+
+    # Only support breadth counts: the list is ranked again at once, without a reload.
+    page.evaluate("window.notReloaded = true")
+    page.locator("#directory-body summary").click()
+    for field in page.locator("#directory-body .weights input").all():
+        field.fill("0")
+    page.locator("#id_weight_support_breadth").fill("100")
+    page.locator("#id_weight_support_breadth").dispatch_event("change")
+    page.wait_for_selector("text=your own priorities")
+    assert page.evaluate("window.notReloaded") is True
+    assert names.all_inner_texts() != before
+    _shoot(page, "directory-priorities")
+
+    # A year of the NPS series, then the interviews behind the partners' figures.
+    names.first.click()
+    page.wait_for_url("**/msos/*/")
+    page.locator("#years ~ table a").first.click()
+    page.wait_for_url("**/years/*/")
+    assert page.locator("tbody tr").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    _shoot(page, "year")
+    page.go_back()
+    page.get_by_role("link", name="See each interview").click()
+    page.wait_for_url("**/interviews/")
+    assert page.locator("h1").inner_text().startswith("What the surgeon partners of")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    _shoot(page, "interviews")
+    assert errors == []

@@ -140,3 +140,53 @@ def test_the_directory_ranks_with_the_saved_priorities_and_flags_must_haves(clie
     assert breadth == sorted(breadth, reverse=True)  # ranked by support breadth alone
     multi = [s for s in listed if cards[s].mso.specialty_focus == "multi"]
     assert multi and page.count("Fails your must-haves: is not single-specialty OMS") == len(multi)
+
+
+def directory_ranks(page):
+    """{slug: rank} as the directory lists them."""
+    text = page.content.decode()
+    return {slug: int(rank) for slug, rank in re.findall(
+        r'<h2><a href="/msos/([^/]+)/">.*?Rank <strong>(\d+)</strong>', text, re.S)}  # fmt: skip
+
+
+def test_the_directory_changes_the_weights_at_once_keeps_its_filters_and_saves_them(
+        client, surgeon, snapshot):
+    client.force_login(surgeon)
+    data = {**weights_post(snapshot, [], support_breadth=100), "sort": "total", "page": "1"}
+    data.pop("m")
+    page = client.post(reverse("directory_priorities"), {**data, "focus": "single"},
+                       headers={"HX-Request": "true"})  # fmt: skip
+    assert page.content.decode().lstrip().startswith('<div id="directory-body"')
+    cards = {c.document["slug"]: c.document for c in MsoScorecard.objects.filter(
+        snapshot=snapshot)}  # fmt: skip
+    ranks = directory_ranks(page)
+    assert ranks and all(cards[s]["facts"]["specialty_focus"] == "single" for s in ranks)
+    breadth = {s: cards[s]["criteria"]["support_breadth"]["score"] for s in ranks}
+    for a in ranks:
+        for b in ranks:
+            if breadth[a] > breadth[b]:
+                assert ranks[a] < ranks[b]
+    assert "your own priorities" in page.content.decode()
+    assert SurgeonPriorities.objects.get(user=surgeon).weights["support_breadth"] == 100
+    # The next visit starts from them; reset gives the methodology's ranking back.
+    assert directory_ranks(client.get(reverse("directory"), {"focus": "single"})) == ranks
+    reset = client.post(reverse("directory_priorities"), {"reset": "1", "focus": "single"},
+                        headers={"HX-Request": "true"})  # fmt: skip
+    published = {s: d["rank"] for s, d in cards.items() if d["rank"] is not None}
+    assert directory_ranks(reset) == {s: published[s] for s in directory_ranks(reset)}
+    assert not SurgeonPriorities.objects.filter(user=surgeon).exists()
+
+
+def test_without_javascript_the_directory_priorities_go_back_to_the_same_list(
+        client, surgeon, snapshot):
+    client.force_login(surgeon)
+    data = weights_post(snapshot, [], **snapshot.methodology.weights())
+    data.pop("m")
+    back = client.post(reverse("directory_priorities"),
+                       {**data, "min_nps": 100, "next": "/msos/?focus=single"})  # fmt: skip
+    assert back.status_code == 302 and back.url == "/msos/?focus=single"
+    page = client.get(back.url)
+    assert "Fails your must-haves: patient NPS is not at least 100" in page.content.decode()
+    elsewhere = client.post(reverse("directory_priorities"),
+                            {**data, "next": "https://example.com/"})  # fmt: skip
+    assert elsewhere.url == reverse("directory")

@@ -82,3 +82,12 @@ def test_the_snapshot_holds_the_profiles_evidence():
         ledger_items = sum(a["kept"] + a["partly"] + a["broken"] for a in d["ledger"])
         assert ledger_items == sum(i.promise_ledger.count() for i in interviews)
     assert MSO.objects.filter(published=True).count() == snapshot.scorecards.count()
+
+
+def test_advice_shows_the_newest_first_within_named_and_anonymous():
+    quotes = [("Old named.", "Dr. A", True, "independent", "2023-01-01"),
+              ("New named.", "Dr. B", True, "independent", "2025-01-01"),
+              ("Old anonymous.", "Dr. C", False, "independent", "2022-01-01"),
+              ("New anonymous.", "Dr. D", False, "independent", "2024-06-01")]  # fmt: skip
+    assert [q["text"] for q in quotable_advice(quotes, interviews=4)] == [
+        "New named.", "Old named.", "New anonymous.", "Old anonymous."]

@@ -201,14 +201,14 @@ def test_nothing_after_data_as_of_enters_the_year_series(seeded):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from scorecards.services import _nps_document  # noqa: E402
+from scorecards.services import nps_document  # noqa: E402
 
 BANDS = [("Good", 0.0), ("Excellent", 50.0), ("World-class", 80.0)]
 
 
 @given(st.tuples(*[st.integers(0, 60)] * 3))
-def test_nps_document_is_null_below_the_minimum_and_keeps_its_counts(counts):
-    document = _nps_document(counts, BANDS)
+def testnps_document_is_null_below_the_minimum_and_keeps_its_counts(counts):
+    document = nps_document(counts, BANDS)
     expected = nps_estimate(*counts)
     assert (document["n"], document["promoters"], document["passives"],
             document["detractors"]) == (expected.n, *counts)  # fmt: skip
