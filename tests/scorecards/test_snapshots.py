@@ -240,3 +240,14 @@ def test_a_new_document_version_gives_a_new_snapshot_of_the_same_evidence(seeded
     monkeypatch.setattr("scorecards.services.DOCUMENT_VERSION", 999)
     second, created = scorecard_compute(as_of=AS_OF)
     assert created and second.pk != first.pk
+
+
+def test_a_demo_reset_under_snapshots_refuses_clearly_and_changes_nothing(seeded):
+    from django.core.management.base import CommandError
+
+    scorecard_compute(as_of=AS_OF)
+    msos = MSO.objects.count()
+    with pytest.raises(CommandError, match="refer to the MSOs .* Nothing was changed"):
+        call_command("seed_demo", scale="tiny", reset=True, as_of=AS_OF.isoformat(),
+                     stdout=io.StringIO())  # fmt: skip
+    assert MSO.objects.count() == msos

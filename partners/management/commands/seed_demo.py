@@ -13,6 +13,7 @@ import time
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from partners import demo
@@ -70,7 +71,16 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 if reset:
-                    demo.delete_evidence()
+                    try:
+                        demo.delete_evidence()
+                    except ProtectedError as exc:
+                        kinds = sorted({str(o._meta.verbose_name_plural)
+                                        for o in exc.protected_objects})  # fmt: skip
+                        raise CommandError(
+                            f"Cannot reset: stored {', '.join(kinds)} refer to the MSOs and are "
+                            "never deleted with them. Nothing was changed. To start over, use a "
+                            "new database (with make run: delete the var folder)."
+                        ) from exc
                 counts = demo.load(
                     scale, int(seed), as_of, responses=None if responses is None else int(responses)
                 )
