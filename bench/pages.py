@@ -13,7 +13,8 @@ PostgreSQL; "small" is the demo scale) and a snapshot is computed (``compute_sco
 In a child process with the environment of a production server (DEBUG=0), a surgeon user (group
 ``partners.roles.SURGEON``) is created and logged in on a Django test ``Client``; each page is
 requested once to warm up, then --runs times, the pages taking turns, and the median server
-time of each is printed in ms with its ratio to /healthz, measured in the same run:
+time of each is printed in ms with its ratio to /healthz, measured in the same run, beside the
+median CPU time of the web process (all its threads; the database's own time not included):
   /msos/                      the directory
   /msos/<slug>/               the profile of the published MSO with the most practices
   /compare/?m=..x5            the five published MSOs with the most practices
@@ -173,11 +174,13 @@ def measure(runs):
         queries[name] = len(captured.captured_queries)
         sizes[name] = len(response.content)
     times = {name: [] for name in pages}
+    cpu = {name: [] for name in pages}
     for _ in range(runs):  # the pages take turns, so that a slow moment falls on all alike
         for name, request in pages.items():
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = request()
             times[name].append(1000 * (time.perf_counter() - started))
+            cpu[name].append(1000 * (time.process_time() - started_cpu))
             assert response.status_code == 200, (name, response.status_code)
     SurgeonPriorities.objects.filter(user=user).delete()
     print(json.dumps({
@@ -185,7 +188,7 @@ def measure(runs):
         "responses": SurveyResponse.objects.count(),
         "snapshot": snapshot.pk, "criteria": list(weights), "compare": slugs,
         "debug": os.environ.get("DEBUG"),
-        "times_ms": times, "queries": queries, "bytes": sizes,
+        "times_ms": times, "cpu_ms": cpu, "queries": queries, "bytes": sizes,
     }))  # fmt: skip
 
 
@@ -337,8 +340,8 @@ def main():
           f"{r['snapshot']}, {len(r['criteria'])} criteria, DEBUG={r['debug']}")  # fmt: skip
     print(f"  compare: {', '.join(r['compare'])}")
     base = statistics.median(r["times_ms"]["/healthz"])
-    print(f"  {'page':44} {'median ms':>10} {'ratio':>8} {'min':>7} {'max':>7} {'queries':>8} "
-          f"{'KB':>6}  target")  # fmt: skip
+    print(f"  {'page':44} {'median ms':>10} {'ratio':>8} {'min':>7} {'max':>7} {'cpu ms':>7} "
+          f"{'queries':>8} {'KB':>6}  target")  # fmt: skip
     over = []
     for name, times in r["times_ms"].items():
         median = statistics.median(times)
@@ -347,8 +350,8 @@ def main():
         if target == "OVER":
             over.append(name)
         print(f"  {name:44} {median:10.1f} {median / base:8.1f} {min(times):7.1f} "
-              f"{max(times):7.1f} {r['queries'][name]:8d} {r['bytes'][name] / 1024:6.0f}  "
-              f"{target}")  # fmt: skip
+              f"{max(times):7.1f} {statistics.median(r['cpu_ms'][name]):7.1f} "
+              f"{r['queries'][name]:8d} {r['bytes'][name] / 1024:6.0f}  {target}")  # fmt: skip
     print(f"  median of {args.runs} requests each (Django test Client, in process); "
           f"target <= {TARGET_MS} ms for the four pages"
           + (f"; over: {', '.join(over)}" if over else "; all within"))  # fmt: skip

@@ -12,6 +12,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# numpy's OpenBLAS runs a thread per core and keeps them spinning after each product. The
+# products here are small (rank stability: 1,001 weightings x 8 criteria x 300 MSOs), and under
+# a web server's own threads that spinning doubled the CPU time of a directory page (46 vs 108
+# ms in bench/pages.py). Read when numpy is first imported, which is after the settings.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
 
