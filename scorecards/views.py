@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,6 +95,14 @@ def _require_reader(user):
 DIRECTORY_PAGE_SIZE = 25
 
 
+@functools.lru_cache(maxsize=32)
+def _score_grid(points):
+    """The directory's chart of (name, active practices, total, link) points; the same points
+    (one snapshot, one set of priorities and filters) give the same SVG, drawn once."""
+    return charts.score_grid([dict(zip(("label", "x", "y", "href"), p, strict=True))
+                              for p in points], title="Total score against footprint")
+
+
 def _profile_urls():
     """slug -> the MSO's profile URL, reversed once (reversing 300 costs a page ~10 ms)."""
     prefix = reverse("mso_profile", args=["slug"]).removesuffix("slug/")
@@ -129,10 +139,9 @@ def _directory_context(request, query, priorities_form=None):
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
     labels = dict(form.fields)
     profile_url = _profile_urls()
-    grid = charts.score_grid([
-        {"label": r["name"], "x": r["facts"]["active_practices"], "y": r["total"],
-         "href": profile_url(r["slug"])} for r in rows
-    ], title="Total score against footprint") if rows and page.number == 1 else ""  # fmt: skip
+    grid = _score_grid(tuple(
+        (r["name"], r["facts"]["active_practices"], r["total"], profile_url(r["slug"]))
+        for r in rows)) if rows and page.number == 1 else ""  # fmt: skip
     return {
         "snapshot": snapshot, "form": form, "page": page, "filtered": bool(
             {k for k in filters if k != "sort"}),
