@@ -83,6 +83,21 @@ def _no_automatic_recompute(settings):
     settings.SCORECARDS_AUTO_RECOMPUTE = False
 
 
+@pytest.fixture
+def snapshot():
+    """The tiny demo data as of 2026-06-01 and its snapshot (the test marks its own database)."""
+    import datetime
+    import io
+
+    from django.core.management import call_command
+
+    from scorecards.services import scorecard_compute
+
+    as_of = datetime.date(2026, 6, 1)
+    call_command("seed_demo", scale="tiny", seed=3, as_of=as_of.isoformat(), stdout=io.StringIO())
+    return scorecard_compute(as_of=as_of)[0]
+
+
 def _user(username, group=None, **extra):
     user = User.objects.create_user(username, password="pw-" + username, **extra)
     if group:

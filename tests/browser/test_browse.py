@@ -2,8 +2,6 @@
 to its evidence, shortlists an MSO with a note, and another surgeon cannot see it.
 Screenshots of each page at 1280 and 390 px go to var/test/screenshots/."""
 
-import datetime
-import io
 import json
 import re
 from pathlib import Path
@@ -11,23 +9,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 
 from partners.roles import SURGEON
 from scorecards.models import ShortlistEntry
-from scorecards.services import scorecard_compute
 
 from .conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-@pytest.fixture
-def snapshot():
-    as_of = datetime.date(2026, 6, 1)
-    call_command("seed_demo", scale="tiny", seed=3, as_of=as_of.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=as_of)[0]
 
 
 def _watch(page):

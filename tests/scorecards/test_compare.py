@@ -1,27 +1,18 @@
 """Compare 2 to 5 MSOs with the surgeon's own priorities."""
 
 import datetime
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scorecards.models import MsoScorecard, SurgeonPriorities
 from scorecards.selectors import snapshot_rows_forget
-from scorecards.services import scorecard_compute
 
 pytestmark = pytest.mark.django_db
 AS_OF = datetime.date(2026, 6, 1)
-
-
-@pytest.fixture
-def snapshot():
-    call_command("seed_demo", scale="tiny", seed=3, as_of=AS_OF.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=AS_OF)[0]
 
 
 def ranked_slugs(snapshot, count=3):

@@ -2,11 +2,9 @@
 equal to the snapshot's."""
 
 import datetime
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,12 +16,6 @@ from scorecards.services import scorecard_compute
 
 pytestmark = pytest.mark.django_db
 AS_OF = datetime.date(2026, 6, 1)
-
-
-@pytest.fixture
-def snapshot():
-    call_command("seed_demo", scale="tiny", seed=3, as_of=AS_OF.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=AS_OF)[0]
 
 
 def cards(snapshot):

@@ -2,10 +2,8 @@
 the reference interviews one by one under the quoting rules."""
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,12 +17,6 @@ from tests.partners.factories import make_interview
 
 pytestmark = pytest.mark.django_db
 AS_OF = datetime.date(2026, 6, 1)
-
-
-@pytest.fixture
-def snapshot():
-    call_command("seed_demo", scale="tiny", seed=3, as_of=AS_OF.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=AS_OF)[0]
 
 
 def busiest(snapshot):
