@@ -84,13 +84,16 @@ def _scores(row, keys):
     return {k: criteria[k]["score"] if criteria[k]["status"] == OK else None for k in keys}
 
 
-def rescore(rows, weights, must_haves, service_labels=None, *, published=None):
+def rescore(rows, weights, must_haves, service_labels=None, *, published=None,
+            stability_of=None):
     """Each row (a scorecard document with ``facts``) with ``mine``: {"total", "coverage",
     "ranked", "rank", "rank_stability", "failed"} under these weights and must-haves. Weights
     of criteria the snapshot does not have are ignored; all weights 0 ranks nobody.
 
     ``published`` is the snapshot's own weights: when they are the ones asked for and no
-    must-have is set, the snapshot already holds the answer, which is copied, not recomputed."""
+    must-have is set, the snapshot already holds the answer, which is copied, not recomputed.
+    ``stability_of`` (slugs) limits the rank stability, the costly part, to those MSOs (the
+    others get None); by default every ranked MSO gets it."""
     if published is not None and weights == published and not any(
         wanted not in (None, False, "", []) for wanted in must_haves.values()
     ):
@@ -114,11 +117,15 @@ def rescore(rows, weights, must_haves, service_labels=None, *, published=None):
             totals[i] = total
     ranks = competition_ranks(totals)
     ranked_ids = sorted(ranks, key=lambda i: (ranks[i], rows[i]["name"]))
+    for i in ranked_ids:
+        rows[i]["mine"]["rank"] = ranks[i]
+    wanted = [position for position, i in enumerate(ranked_ids)
+              if stability_of is None or rows[i]["slug"] in stability_of]  # fmt: skip
     stability = rank_stability(
         [[scores[i][k] for k in keys] for i in ranked_ids],
         [[0 if scores[i][k] is None else 1 for k in keys] for i in ranked_ids],
-        [weights[k] for k in keys],
-    ) if ranked_ids else []  # fmt: skip
-    for i, share in zip(ranked_ids, stability, strict=True):
-        rows[i]["mine"]["rank"], rows[i]["mine"]["rank_stability"] = ranks[i], share
+        [weights[k] for k in keys], of=None if stability_of is None else wanted,
+    ) if wanted else []  # fmt: skip
+    for position, share in zip(wanted, stability, strict=True):
+        rows[ranked_ids[position]]["mine"]["rank_stability"] = share
     return rows

@@ -325,7 +325,8 @@ def competition_ranks(totals):
     return ranks
 
 
-def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed=STABILITY_SEED):
+def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed=STABILITY_SEED,
+                   of=None):
     """Share of random weightings under which each ranked MSO keeps its rank.
 
     ``score_matrix`` and ``ok_matrix`` are (MSOs x criteria); weights are per criterion. Each
@@ -334,6 +335,9 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     recomputed over the same MSOs. The scores themselves are not re-drawn: this measures how
     much a rank depends on the chosen weights, not the sampling error of the scores (which
     their intervals show). Deterministic for its seed.
+
+    ``of`` (row indices) asks for those MSOs' shares only, in that order: their ranks are still
+    counted among all the MSOs, but only theirs are computed (a compare page needs 5 of 300).
     """
     scores = np.nan_to_num(np.asarray(score_matrix, dtype=float))
     ok = np.asarray(ok_matrix, dtype=float)
@@ -343,7 +347,12 @@ def rank_stability(score_matrix, ok_matrix, weights, draws=STABILITY_DRAWS, seed
     drawn = _stability_factors(draws, len(base), seed) * base  # draws x criteria
     totals_all = np.vstack([base, drawn])
     totals = (totals_all @ (scores * ok).T) / (totals_all @ ok.T)  # (1 + draws) x MSOs
-    ranks = _competition_ranks_rows(totals)
+    if of is None:
+        ranks = _competition_ranks_rows(totals)
+    else:
+        rounded = np.round(totals, 9)
+        wanted = rounded[:, list(of)]  # (1 + draws) x len(of)
+        ranks = 1 + (rounded[:, None, :] > wanted[:, :, None]).sum(axis=2)
     kept = (ranks[1:] == ranks[0]).mean(axis=0)
     return [float(x) for x in kept]
 

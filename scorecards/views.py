@@ -128,8 +128,9 @@ def _directory_context(request, query, priorities_form=None):
         methodology = snapshot.methodology.weights()
         personal = weights != methodology or bool(must_haves)
         # Totals and ranks with the surgeon's own priorities, as on the compare page.
+        # The directory shows no rank stability: none is computed.
         for row in priorities.rescore(rows, weights, must_haves, dict(ServiceArea.choices),
-                                      published=methodology):  # fmt: skip
+                                      published=methodology, stability_of=()):  # fmt: skip
             mine = row["mine"]
             row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
                        ranked=mine["ranked"], coverage=mine["coverage"],
@@ -310,7 +311,8 @@ def _compare_context(request, snapshot, slugs, form=None):
     service_labels = dict(ServiceArea.choices)
     everyone = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights,
                                   must_haves, service_labels,
-                                  published=snapshot.methodology.weights())  # fmt: skip
+                                  published=snapshot.methodology.weights(),
+                                  stability_of=set(slugs))  # fmt: skip
     by_slug = {row["slug"]: row for row in everyone}
     msos = [by_slug[slug] for slug in slugs if slug in by_slug]
     names = {row["slug"]: row["name"] for row in msos}

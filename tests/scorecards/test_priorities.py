@@ -70,3 +70,17 @@ def test_services_must_have_names_what_is_missing():
     assert failed_must_haves(row, {"min_nps": 10}) == [
         "patient NPS is not at least 10 (or too few responses)"
     ]
+
+
+def test_stability_asked_for_some_msos_is_theirs_among_all_and_none_for_the_others(rows):
+    snapshot, rows = rows
+    weights = {k: 0 for k in snapshot.methodology.weights()} | {"patient_experience": 60,
+                                                               "support_breadth": 40}
+    every = {r["slug"]: dict(r["mine"]) for r in rescore(rows, weights, {})}
+    some = {r["slug"] for r in rows if every[r["slug"]]["ranked"]}
+    some = set(sorted(some)[:2])
+    for row in rescore(rows, weights, {}, stability_of=some):
+        expected = every[row["slug"]]
+        assert row["mine"]["rank"] == expected["rank"]
+        assert row["mine"]["rank_stability"] == (
+            expected["rank_stability"] if row["slug"] in some else None)

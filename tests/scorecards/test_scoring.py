@@ -351,3 +351,15 @@ def test_competition_ranks_of_each_row_count_the_strictly_higher_totals(rows):
     ranks = scoring._competition_ranks_rows(totals)
     for row, row_ranks in zip(rows, ranks, strict=True):
         assert list(row_ranks) == [1 + sum(other > value for other in row) for value in row]
+
+
+@settings(max_examples=40)
+@given(st.lists(st.lists(st.integers(0, 10), min_size=3, max_size=3), min_size=1, max_size=12),
+       st.data())
+def test_the_stability_of_some_msos_equals_theirs_among_all(rows, data):
+    scores = [[10.0 * v for v in row] for row in rows]
+    ok = [[1, 1, 1] for _ in rows]
+    wanted = data.draw(st.lists(st.integers(0, len(rows) - 1), unique=True, max_size=len(rows)))
+    every = rank_stability(scores, ok, [50, 30, 20], draws=200)
+    assert rank_stability(scores, ok, [50, 30, 20], draws=200, of=wanted) == [
+        every[i] for i in wanted]
