@@ -606,8 +606,9 @@ def read_layout(rows, mapping, default_zone):
             problems.append("more than one question asks about recommending ("
                             + ", ".join(shown(n) for n in score_defaults)
                             + "); name the score column")  # fmt: skip
-            score_defaults = []
-    pick("score", mapping.score_column, score_defaults, True, "score (0 to 10)")
+            score_defaults = None
+    pick("score", mapping.score_column, score_defaults or (), score_defaults is not None,
+         "score (0 to 10)")  # fmt: skip
     if fmt.comment_columns:
         pick("comment", "", fmt.comment_columns, False, "comment")
     practice_code = mapping.practice.strip()

@@ -44,6 +44,7 @@ from .models import Practice, SurveyImport, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
 from .signals import evidence_changed
 from .survey_formats import (
+    FORMATS,
     PLAIN,
     Layout,
     Mapping,
@@ -60,6 +61,9 @@ from .uploads import UPLOAD_EXPIRED, upload_discard, upload_open
 REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
 MAX_ERRORS = 1000
+EXPORTS_NEED = "nor is it a survey tool's export: " + "; ".join(
+    f"{f.label} needs {f.needs}" for f in FORMATS.values() if f is not PLAIN
+)
 BATCH = 5000  # rows per INSERT on SQLite
 COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
 READ_SIZE = 1 << 20
@@ -171,11 +175,15 @@ def _read_layout(table, mapping):
             from .survey_formats import _detect
 
             found = _detect(values)
-            names = {v.strip().lower() for v in values}
-            if not found and names & set(REQUIRED_COLUMNS):
-                fmt = "plain"  # a plain file with a column missing: say which
-            elif len(found) == 1:
+            if len(found) == 1:
                 fmt = found[0].key
+            elif not found:
+                # Neither a plain file nor an export: say what a plain file misses, then
+                # what each export would need.
+                try:
+                    read_header(line, values, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+                except ImportRefused as exc:
+                    raise ImportRefused([*exc.errors, LineError(line, EXPORTS_NEED)]) from None
         reader = table.reader
         if fmt == "plain":
             if table.counts_records:

@@ -519,11 +519,12 @@ BAD_FILES = {
     ),
     "missing column": (
         f"practice,responded_on,response_id\n{OK}\n",
-        [f"line 1: missing column score; {MUST_NAME}"],
+        [f"line 1: missing column score; {MUST_NAME}", f"line 1: {survey_import.EXPORTS_NEED}"],
     ),
     "missing columns": (
         f"{OK}\n",
-        [f"line 1: missing columns practice, responded_on, score; {MUST_NAME}"],
+        [f"line 1: missing columns practice, responded_on, score; {MUST_NAME}",
+         f"line 1: {survey_import.EXPORTS_NEED}"],
     ),
     "column named twice": (
         f"{HEADER},Score\n{OK},9\n",
@@ -532,7 +533,7 @@ BAD_FILES = {
     "missing and repeated columns": (
         f"practice,score,Score\n{OK}\n",
         [f"line 1: missing column responded_on; {MUST_NAME}",
-         "line 1: column score appears more than once"],
+         "line 1: column score appears more than once", f"line 1: {survey_import.EXPORTS_NEED}"],
     ),
     "quote not closed in the header": (
         f'\n"practice,responded_on,score\n{OK}\n',
