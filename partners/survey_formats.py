@@ -409,7 +409,7 @@ _DELIGHTED_COLUMNS = {"Response ID", "Person ID", "Name", "Email", "Score", "Com
                       "Permalink", "Additional answers"}  # fmt: skip
 
 
-def _detect(first):
+def detect_formats(first):
     """The formats whose identifying columns the first header row has."""
     names = [v.strip() for v in first]
     has = set(names).__contains__
@@ -445,7 +445,7 @@ def unknown_layout_message(names):
 def detect_format(first):
     """The format of a file from its first header row; raise ImportRefused naming the columns
     needed when no format, or more than one, matches."""
-    found = _detect(first)
+    found = detect_formats(first)
     if len(found) == 1:
         return found[0]
     names = [v.strip() for v in first]

@@ -40,7 +40,7 @@ from .csvfiles import (
     shown,
 )
 from .jobs import JobError, JobProgress, job_progress
-from .models import Practice, SurveyImport, SurveyResponse
+from .models import Practice, SurveyImport, SurveyMapping, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
 from .signals import evidence_changed
 from .survey_formats import (
@@ -50,6 +50,7 @@ from .survey_formats import (
     Mapping,
     day_as_written,
     day_in_zone,
+    detect_formats,
     not_a_stamp_message,
     read_layout,
     score_from_choice,
@@ -172,9 +173,7 @@ def _read_layout(table, mapping):
             raise ImportRefused(errors)
         fmt = mapping.format
         if fmt == "auto":
-            from .survey_formats import _detect
-
-            found = _detect(values)
+            found = detect_formats(values)
             if len(found) == 1:
                 fmt = found[0].key
             elif not found:
@@ -700,6 +699,7 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
                 if practice_id is None:
                     _refuse(f"There is no practice {shown(layout.practice_code)!r} (a practice "
                             "code or name) to import the whole file for.")  # fmt: skip
+            report.layout["practice_id"] = practice_id
             rows = _Rows(reader, layout, raw, errors, practices, timezone.localdate(), pending,
                          practice_id)  # fmt: skip
             # The staging table is temporary and loaded before the transaction begins, so the
@@ -864,19 +864,43 @@ def _survey_file(job, *, dry_run):
     progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size,
                            read_share=JobProgress.read_share_for(dry_run=dry_run))  # fmt: skip
     keep = False
+    mapping = Mapping.from_dict(payload["mapping"]) if payload.get("mapping") else None
     try:
         with stream:
             report = surveys_import(
                 stream=stream, file_name=payload["file_name"], source=payload["source"],
                 user=user, dry_run=dry_run, progress=progress, on_stage=progress.stage,
+                mapping=mapping,
             )  # fmt: skip
         keep = dry_run  # a file that passed its check waits for the confirmation
+        if not dry_run and report.format != PLAIN.key:
+            survey_mapping_save(layout=report.layout, user=user)
     finally:
         if not keep:
             # Imported (confirming twice cannot import twice) or refused (it must be
             # uploaded again): either way the patients' comments leave the disk now.
             upload_discard(token=payload["upload"])
     return survey_report_as_json(report)
+
+
+def survey_mapping_save(*, layout, user=None):
+    """Keep the columns an export was imported with, for the practice (or for files with a
+    practice column) and the tool, to offer them on the next upload. Names only."""
+    SurveyMapping.objects.update_or_create(
+        tool=layout["format"], practice_id=layout.get("practice_id"),
+        defaults={
+            "score_column": layout["score_column"], "date_column": layout["date_column"],
+            "id_column": layout["id_column"], "practice_column": layout["practice_column"],
+            "time_zone": layout["zone"],
+            "saved_by": user if user is not None and user.is_authenticated else None,
+        },
+    )  # fmt: skip
+
+
+def survey_mapping_offered(*, tool, practice_id=None):
+    """The mapping saved for the tool and practice (None: files with a practice column)."""
+    return (SurveyMapping.objects.filter(tool=tool, practice_id=practice_id)
+            .select_related("saved_by").first())  # fmt: skip
 
 
 def survey_imports_undo(job):
