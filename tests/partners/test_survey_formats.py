@@ -483,3 +483,18 @@ def test_detect_format_from_the_first_header_row(name, key):
     text = sample(name).decode()
     first = next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)))
     assert detect_format(first).key == key
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encode", [
+    lambda text: text.encode("utf-16"),
+    lambda text: text.replace(",", "\t").encode("utf-8-sig"),
+    lambda text: text.replace(",", ";").encode("utf-8"),
+], ids=["UTF-16", "TSV with BOM", "semicolons"])  # fmt: skip
+def test_a_plain_file_in_another_encoding_or_delimiter_imports(practices, encode):
+    text = "practice,responded_on,score,response_id\nOAK-01,2024-01-05,9,a\nBAY-02,1/6/2024,3,b\n"
+
+    report = surveys_import(stream=io.BytesIO(encode(text)), file_name="plain.txt")
+
+    assert report.format == "plain"
+    assert responses() == [("BAY-02", D(2024, 1, 6), 3, "b"), ("OAK-01", D(2024, 1, 5), 9, "a")]
