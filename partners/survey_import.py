@@ -253,8 +253,10 @@ class _Errors:
         return error.line, int(column) - 1 if column.isdigit() else -1
 
     def refuse(self, first=()):
+        """Refuse the file with the errors kept, after ``first`` (a summary, not counted)."""
         self.kept.sort(key=self._order)
-        raise SurveyImportRefused([*first, *self.kept], self.count + len(first))
+        raise SurveyImportRefused([*first, *self.kept], self.count + len(first) * (
+            self.count > len(self.kept)))  # "... and N more" counts the rows left out only
 
 
 class _Practices:
