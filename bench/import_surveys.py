@@ -16,6 +16,13 @@ For each size it writes one CSV file to disk, then:
       its peak RSS is its own; the import is undone afterwards, so every run really inserts.
 Targets: import/floor <= 2.0, peak <= 250 MB, peak(5M)/peak(1M) <= 1 (memory must not grow
 with the file). The machine is shared: run with --repeat 3 to take medians.
+
+    ... bench/import_surveys.py --format qualtrics [--rows 1000000] [--xlsx-rows 200000]
+
+writes the same rows as a plain CSV file and as a Qualtrics export (three header rows, the
+usual columns, personal-data columns filled), imports each in a child process and prints
+both times and their ratio (target <= 1.3); with --xlsx-rows it also imports a Qualtrics
+export of that many rows saved as XLSX and prints its peak RSS (target < 250 MB).
 """
 
 import argparse
@@ -89,6 +96,69 @@ def write_csv(path, rows, codes, days_back, seed=1):
         out.write("".join(lines))
 
 
+QUALTRICS_FIELDS = [
+    "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+    "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
+    "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
+    "DistributionChannel", "UserLanguage", "Q1", "Q1_NPS_GROUP", "Q2", "Practice",
+]  # fmt: skip
+QUALTRICS_KEYS = [
+    "startDate", "endDate", "status", "ipAddress", "progress", "duration", "finished",
+    "recordedDate", "_recordId", "recipientLastName", "recipientFirstName", "recipientEmail",
+    "externalDataReference", "locationLatitude", "locationLongitude", "distributionChannel",
+    "userLanguage", "QID1", "QID1_NPS_GROUP", "QID2_TEXT", "practice",
+]  # fmt: skip
+
+
+def qualtrics_rows(rows, codes, days_back, seed=1):
+    """The header rows and then the data rows of a Qualtrics export: the same practices,
+    days and scores as write_csv's rows (same seed), with Qualtrics' other columns filled."""
+    import datetime
+    import json
+
+    rng = random.Random(seed)
+    today = datetime.date.today()
+    days = [(today - datetime.timedelta(days=i)).isoformat() for i in range(1, days_back + 1)]
+    texts = [name if not name.startswith("Q") else
+             {"Q1": "How likely are you to recommend our practice to a friend or family member?",
+              "Q1_NPS_GROUP": "How likely are you to recommend our practice? - Group",
+              "Q2": "What is the main reason for your score?"}[name]
+             for name in QUALTRICS_FIELDS]  # fmt: skip
+    zoned = {"startDate", "endDate", "recordedDate"}
+    yield QUALTRICS_FIELDS
+    yield texts
+    yield [json.dumps({"ImportId": key, **({"timeZone": "America/Chicago"} if key in zoned
+                                           else {})}) for key in QUALTRICS_KEYS]  # fmt: skip
+    for i in range(rows):
+        comment = rng.choice(COMMENTS) if rng.random() < 0.01 else ""
+        code, day, score = rng.choice(codes), rng.choice(days), rng.randint(0, 10)
+        stamp = f"{day} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}"
+        group = "Promoter" if score >= 9 else "Passive" if score >= 7 else "Detractor"
+        yield [stamp, stamp, "IP Address", f"198.51.{i % 256}.{(i * 7) % 256}", "100", "95",
+               "True", stamp, f"R_b{seed}-{i}", "", "", "", "", "41.8781", "-87.6298",
+               "anonymous", "EN", str(score), group, comment, code]  # fmt: skip
+
+
+def write_qualtrics_csv(path, rows, codes, days_back, seed=1):
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(qualtrics_rows(rows, codes, days_back, seed))
+
+
+def write_qualtrics_xlsx(path, rows, codes, days_back, seed=1):
+    """The same export as a workbook, written in openpyxl's streaming (write-only) mode."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for number, row in enumerate(qualtrics_rows(rows, codes, days_back, seed)):
+        if number >= 3:
+            row[17] = int(row[17])  # the score as a number, as a spreadsheet holds it
+        sheet.append(row)
+    workbook.save(path)
+
+
 def floor_and_lower_bound(path):
     """Seconds for (a) the floor: a raw COPY of the file into a fresh unindexed text table, and
     for the least any COPY-then-INSERT ... SELECT import must add to it: (b) copying those rows
@@ -140,15 +210,17 @@ def floor_and_lower_bound(path):
     return seconds
 
 
-def child_import(path):
+def child_import(path, file_format="plain"):
     """Run in the child process: import the file, report time and this process's peak RSS."""
     setup_django()
+    from partners.survey_formats import Mapping
     from partners.survey_import import surveys_import
 
     before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        report = surveys_import(stream=stream, file_name=Path(path).name, source=SOURCE)
+        report = surveys_import(stream=stream, file_name=Path(path).name, source=SOURCE,
+                                mapping=Mapping(format=file_format))  # fmt: skip
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     print(json.dumps({
@@ -157,10 +229,10 @@ def child_import(path):
     }))  # fmt: skip
 
 
-def run_import(path):
+def run_import(path, file_format="plain"):
     """The import in a child process; returns its JSON report."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child-import", str(path)],
+        [sys.executable, __file__, "--child-import", str(path), "--child-format", file_format],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode:
@@ -237,6 +309,53 @@ def measure(rows, codes, repeat, keep, days_back):
     return peak
 
 
+def measure_format(rows, codes, repeat, keep, days_back, file_format, xlsx_rows):
+    """Plain against an export of the same rows, imported in the same run; then the peak
+    memory of an XLSX export."""
+    folder = Path(tempfile.gettempdir())
+    plain = folder / f"bench_surveys_{rows}_plain.csv"
+    export = folder / f"bench_surveys_{rows}_{file_format}.csv"
+    started = time.perf_counter()
+    write_csv(plain, rows, codes, days_back)
+    write_qualtrics_csv(export, rows, codes, days_back)
+    print(f"\n== {rows:,} rows, plain ({plain.stat().st_size / 1e6:.0f} MB) and {file_format} "
+          f"({export.stat().st_size / 1e6:.0f} MB), written in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    plains, exports = [], []
+    for run in range(1, repeat + 1):
+        for path, fmt, times in ((plain, "plain", plains), (export, file_format, exports)):
+            result = run_import(path, fmt)
+            if result["imported"] != rows:
+                sys.exit(f"{fmt}: imported {result['imported']:,} rows, expected {rows:,}")
+            times.append(result["seconds"])
+            undo_bench_imports()
+            print(f"  run {run}: {fmt:<10} {result['seconds']:.2f} s, "
+                  f"peak RSS {result['peak_mb']:.0f} MB")  # fmt: skip
+    if not keep:
+        plain.unlink()
+        export.unlink()
+    plain_s, export_s = statistics.median(plains), statistics.median(exports)
+    print(f"  plain                {plain_s:>12.2f} s  {rows / plain_s:>12,.0f} rows/s")
+    print(f"  {file_format:<20} {export_s:>12.2f} s  {rows / export_s:>12,.0f} rows/s")
+    print(f"  ratio {file_format}/plain {export_s / plain_s:>8.2f}    (target <= 1.3)")
+    if xlsx_rows:
+        path = folder / f"bench_surveys_{xlsx_rows}_{file_format}.xlsx"
+        started = time.perf_counter()
+        write_qualtrics_xlsx(path, xlsx_rows, codes, days_back, seed=2)
+        print(f"\n== {xlsx_rows:,} rows as XLSX ({path.stat().st_size / 1e6:.0f} MB, written "
+              f"in {time.perf_counter() - started:.1f} s)")  # fmt: skip
+        result = run_import(path, "auto")
+        undo_bench_imports()
+        if result["imported"] != xlsx_rows:
+            sys.exit(f"xlsx: imported {result['imported']:,} rows, expected {xlsx_rows:,}")
+        if not keep:
+            path.unlink()
+        print(f"  import               {result['seconds']:>12.2f} s  "
+              f"{xlsx_rows / result['seconds']:>12,.0f} rows/s")  # fmt: skip
+        print(f"  peak RSS             {result['peak_mb']:>12.0f} MB (target < 250 MB; "
+              f"{result['before_mb']:.0f} MB before the import)")  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -248,10 +367,17 @@ def main():
         help="days the responses spread over (default ten years: about 0.7 practice-months to"
         " update per response, the rollups' worst case; 30 is a monthly export)",
     )  # fmt: skip
+    parser.add_argument(
+        "--format", choices=["qualtrics"],
+        help="compare the import of the same rows as plain CSV and as this tool's export",
+    )  # fmt: skip
+    parser.add_argument("--xlsx-rows", type=int, default=0,
+                        help="with --format: also import an XLSX export of this many rows")
     parser.add_argument("--child-import", help=argparse.SUPPRESS)
+    parser.add_argument("--child-format", default="plain", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
-        return child_import(args.child_import)
+        return child_import(args.child_import, args.child_format)
 
     setup_django()
     from django.db import connection
@@ -261,6 +387,9 @@ def main():
     codes = ensure_practices()
     undo_bench_imports()  # leftovers of an interrupted run
     print(f"database {connection.settings_dict['NAME']}, {len(codes):,} practices")
+    if args.format:
+        return measure_format(args.rows, codes, args.repeat, args.keep_files, args.days,
+                              args.format, args.xlsx_rows)  # fmt: skip
     first = measure(args.rows, codes, args.repeat, args.keep_files, args.days)
     if args.also:
         second = measure(args.also, codes, args.repeat, args.keep_files, args.days)

@@ -13,6 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from . import survey_formats
+
 
 class OwnershipModel(models.TextChoices):
     PARTNERSHIP_EQUITY = "partnership_equity", "Partnership with equity"
@@ -421,6 +423,42 @@ class SurveyComment(models.Model):
 
     def __str__(self):
         return f"Comment on response {self.response_id}"
+
+
+class SurveyMapping(models.Model):
+    """How one practice's exports from one survey tool are read, saved when an import is
+    confirmed and offered on the next upload. Column names only: never any value of a file.
+    ``practice`` is empty for files that name each row's practice in a column."""
+
+    tool = models.CharField(max_length=16, choices=survey_formats.FORMAT_CHOICES)
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    score_column = models.CharField(max_length=300)
+    date_column = models.CharField(max_length=300)
+    id_column = models.CharField(max_length=300, blank=True)
+    practice_column = models.CharField(max_length=300, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    saved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "practice"], condition=Q(practice__isnull=False),
+                name="survey_mapping_unique_per_practice",
+            ),
+            models.UniqueConstraint(
+                fields=["tool"], condition=Q(practice__isnull=True),
+                name="survey_mapping_unique_without_practice",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return f"{self.get_tool_display()} exports of {self.practice or 'several practices'}"
 
 
 class _NpsCounts(models.Model):

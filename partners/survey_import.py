@@ -12,28 +12,24 @@ Every message is written by Python from values Python parsed, so both databases 
 same errors in the same order: by line, then by the column's place in the header.
 """
 
-import codecs
 import csv
 import datetime
-import hashlib
-import io
 import itertools
 import logging
 import os
 import re
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .csvfiles import (
-    UTF16_MESSAGE,
     ImportRefused,
     LineError,
     bad_byte_message,
     csv_error_message,
-    csv_reader,
     csv_records,
     csv_width_message,
     first_record,
@@ -44,14 +40,31 @@ from .csvfiles import (
     shown,
 )
 from .jobs import JobError, JobProgress, job_progress
-from .models import Practice, SurveyImport, SurveyResponse
+from .models import Practice, SurveyImport, SurveyMapping, SurveyResponse
 from .rollups import rollups_add_import, rollups_remove_import
 from .signals import evidence_changed
+from .survey_formats import (
+    FORMATS,
+    PLAIN,
+    Layout,
+    Mapping,
+    day_as_written,
+    day_in_zone,
+    detect_formats,
+    not_a_stamp_message,
+    read_layout,
+    score_from_choice,
+    table_open,
+    zone_or_error,
+)
 from .uploads import UPLOAD_EXPIRED, upload_discard, upload_open
 
 REQUIRED_COLUMNS = ("practice", "responded_on", "score")
 OPTIONAL_COLUMNS = ("response_id", "comment")
 MAX_ERRORS = 1000
+EXPORTS_NEED = "nor is it a survey tool's export: " + "; ".join(
+    f"{f.label} needs {f.needs}" for f in FORMATS.values() if f is not PLAIN
+)
 BATCH = 5000  # rows per INSERT on SQLite
 COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
 READ_SIZE = 1 << 20
@@ -63,6 +76,8 @@ INTEGER = re.compile(r"[+-]?[0-9]+")
 BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 SCORES = {str(n): n for n in range(11)}
 DAY_CACHE_MAX = 100_000
+SCORE_CACHE_MAX = 1000
+MAX_UNMATCHED = 50
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +100,10 @@ class SurveyImportReport:
     detractors: int = 0
     warnings: list = field(default_factory=list)
     survey_import_id: int | None = None
+    format: str = "plain"
+    layout: dict = field(default_factory=dict)  # what was read from where (Layout.describe)
+    unfinished: int = 0  # rows the export marks unfinished: skipped
+    unanswered: int = 0  # rows without an answer to the score question: skipped
 
     @property
     def nps(self):
@@ -95,6 +114,10 @@ class SurveyImportReport:
         text = f"{self.imported:,} responses imported"
         if self.skipped:
             text += f", {self.skipped:,} skipped (response id already imported from {self.source})"
+        if self.unfinished:
+            text += f", {self.unfinished:,} unfinished responses skipped"
+        if self.unanswered:
+            text += f", {self.unanswered:,} rows without a score skipped"
         return text + "."
 
 
@@ -120,35 +143,6 @@ def _refuse(message, line=0, column=""):
 # --- Reading -------------------------------------------------------------------------------
 
 
-class _Source(io.RawIOBase):
-    """Passes a binary stream through once, computing its SHA-256, counting the bytes read and
-    noticing bytes that cannot be stored as text (not UTF-8, or NUL). Only ``read(size)`` is
-    asked of the stream. Once ``bad_bytes`` is set, every row is searched for them."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.sha256, self.size, self.bad_bytes = hashlib.sha256(), 0, False
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        data = self.stream.read(len(buffer)) or b""
-        if data:
-            self.sha256.update(data)
-            self.size += len(data)
-        if not self.bad_bytes:
-            try:
-                self._utf8.decode(data, final=not data)
-            except UnicodeDecodeError:
-                self.bad_bytes = True
-            else:
-                self.bad_bytes = b"\x00" in data
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _bad_byte(value):
     """A message about the first byte of a value that cannot be stored as text, or None."""
     match = BAD_BYTE.search(value)
@@ -159,19 +153,66 @@ def _bad_byte(value):
     return None
 
 
-def _read_header(reader):
-    """The header (see ``csvfiles.read_header``). The stream is decoded as it is read, so a
-    UTF-16 file, or a byte that is not UTF-8 text in the header, is refused here."""
+def _header_errors(line, values):
+    """Errors for the header fields holding bytes that cannot be stored as text."""
+    return [LineError(line, message, str(position))
+            for position, name in enumerate(values, start=1)
+            if (message := _bad_byte(name))]  # fmt: skip
+
+
+def _read_layout(table, mapping):
+    """The file's layout: its header rows read and checked, its format detected (or taken
+    from ``mapping``) and its columns found. A plain file is read as before, by physical
+    line; an export by record, as the spreadsheet numbers its rows. Returns (layout, reader,
+    records read past the header that are data)."""
     try:
-        line, values = first_record(csv_records(reader))
-        if values[0].startswith(("\udcff\udcfe", "\udcfe\udcff")):  # a UTF-16 byte order mark
-            raise ImportRefused([LineError(line, UTF16_MESSAGE)])
-        errors = [LineError(line, message, str(position))
-                  for position, name in enumerate(values, start=1)
-                  if (message := _bad_byte(name))]  # fmt: skip
+        records = csv_records(table.reader)
+        line, values = first_record(records)
+        errors = _header_errors(line, values)
         if errors:
             raise ImportRefused(errors)
-        return read_header(line, values, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+        fmt = mapping.format
+        if fmt == "auto":
+            found = detect_formats(values)
+            if len(found) == 1:
+                fmt = found[0].key
+            elif not found:
+                # Neither a plain file nor an export: say what a plain file misses, then
+                # what each export would need.
+                try:
+                    read_header(line, values, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+                except ImportRefused as exc:
+                    raise ImportRefused([*exc.errors, LineError(line, EXPORTS_NEED)]) from None
+        reader = table.reader
+        if fmt == "plain":
+            if table.counts_records:
+                reader = reader.reader  # the csv reader itself: lines as in a text editor
+            required = REQUIRED_COLUMNS
+            if mapping.practice:
+                required = tuple(c for c in REQUIRED_COLUMNS if c != "practice")
+            header = read_header(line, values, required, OPTIONAL_COLUMNS)
+            index = dict(header.index)
+            if mapping.practice:
+                index.pop("practice", None)
+            layout = Layout(PLAIN, 1, header.names, index, practice_code=mapping.practice,
+                            warnings=header.warnings)  # fmt: skip
+            return layout, reader, []
+        rows, lines = [values], [line]
+        wanted = 3 if fmt in ("auto", "qualtrics") else 2 if fmt == "surveymonkey" else 1
+        for extra_line, extra in records:
+            rows.append(extra)
+            lines.append(extra_line)
+            if len(rows) >= wanted:
+                break
+        layout = read_layout(rows, Mapping(**{**mapping.as_dict(), "format": fmt}),
+                             mapping.time_zone or settings.TIME_ZONE)  # fmt: skip
+        if layout.header_rows > 1:
+            errors = [e for values in rows[1:layout.header_rows] for e in _header_errors(
+                lines[rows.index(values)], values)]  # fmt: skip
+            if errors:
+                raise ImportRefused(errors)
+        pending = list(zip(lines[layout.header_rows:], rows[layout.header_rows:], strict=True))
+        return layout, reader, pending
     except ImportRefused as exc:
         raise SurveyImportRefused(exc.errors) from None
 
@@ -179,13 +220,13 @@ def _read_header(reader):
 class _Errors:
     """The errors found so far: the first MAX_ERRORS by line and column, and how many in all."""
 
-    def __init__(self, header):
-        self.kept, self.count, self.header = [], 0, header
+    def __init__(self, layout):
+        self.kept, self.count, self.names = [], 0, layout.names
 
     def column(self, position):
         if position is None:
             return ""
-        return self.header.names[position] or str(position + 1)
+        return self.names[position] or str(position + 1)
 
     def add(self, line, problems):
         """Add one line's problems, a list of (column position or None, message)."""
@@ -206,14 +247,52 @@ class _Errors:
         del self.kept[MAX_ERRORS:]
 
     def _order(self, error):
-        names, column = self.header.names, error.column
+        names, column = self.names, error.column
         if column in names:
             return error.line, names.index(column)
         return error.line, int(column) - 1 if column.isdigit() else -1
 
-    def refuse(self):
+    def refuse(self, first=()):
+        """Refuse the file with the errors kept, after ``first`` (a summary, not counted)."""
         self.kept.sort(key=self._order)
-        raise SurveyImportRefused(self.kept, self.count)
+        raise SurveyImportRefused([*first, *self.kept], self.count + len(first) * (
+            self.count > len(self.kept)))  # "... and N more" counts the rows left out only
+
+
+class _Practices:
+    """The practices a file's values are matched to: codes for a plain file; codes, then
+    names (matched in any case, when one practice only has that name) for an export."""
+
+    def __init__(self, by_names):
+        rows = list(Practice.objects.order_by().values_list("code", "name", "pk"))
+        self.ids = {code: pk for code, _name, pk in rows}
+        self.folded, self.shared = {}, {}
+        if by_names:
+            named = {}
+            for code, name, pk in rows:
+                named.setdefault(name.strip().casefold(), []).append((code, pk))
+            for key, practices in named.items():
+                if len(practices) == 1:
+                    self.folded[key] = practices[0][1]
+                else:
+                    self.shared[key] = sorted(code for code, _pk in practices)
+            for code, _name, pk in rows:
+                self.folded[code.casefold()] = pk
+
+    def match(self, value):
+        """(practice id or None, message when None)."""
+        pk = self.folded.get(value.casefold()) if self.folded else None
+        if pk is not None:
+            if len(self.ids) < DAY_CACHE_MAX * 2:
+                self.ids[value] = pk  # the fast path finds it next time
+            return pk, ""
+        shared = self.shared.get(value.casefold())
+        if shared:
+            return None, (f"practice name '{shown(value)}' is shared by practices "
+                          f"{', '.join(shared[:5])}; use the practice code")  # fmt: skip
+        if self.folded:
+            return None, f"'{shown(value)}' is not a practice code or name"
+        return None, f"unknown practice code '{shown(value)}'"
 
 
 class _Rows:
@@ -222,21 +301,44 @@ class _Rows:
     A good row is (line, practice id, ISO date, score, response id, comment). A bad row is
     reported and, if it has a usable response id, staged as (line, None, None, None, response
     id, None) so that a repeated id is reported on it too; any error refuses the whole file.
+    Exports may hold rows that are not responses to import: unfinished ones (a Finished column
+    saying so) and ones without an answer to the score question; they are skipped and counted.
     """
 
-    def __init__(self, reader, header, source, errors, practices, today):
-        self.reader, self.header, self.source, self.errors = reader, header, source, errors
+    def __init__(self, reader, layout, source, errors, practices, today, pending=(),
+                 practice_id=None):  # fmt: skip
+        self.reader, self.layout, self.source, self.errors = reader, layout, source, errors
         self.practices, self.today = practices, today.isoformat()
-        self.days = {}  # date as written -> ISO date, for good dates (they repeat a lot)
-        self.good = self.without_id = 0
+        self.pending, self.practice_id = pending, practice_id
+        self.days = {}  # date as written (or its first 10 characters) -> ISO date
+        self.scores = dict(SCORES)  # score as written -> score
+        self.good = self.without_id = self.unfinished = self.unanswered = 0
+        self.unmatched = {}  # practice value -> rows
+        fmt = layout.format
+        self.exported = fmt is not PLAIN
+        # The day as written is in the first 10 characters of any stamp (YYYY-MM-DD or
+        # MM/DD/YYYY), so they are the key of the cache; converted stamps are keyed whole.
+        self.day_cut = 10 if self.exported and not fmt.utc else None
+        if not self.exported:
+            self.day_of, self.day_message = parse_date, not_a_date_message
+        elif fmt.utc:
+            self.day_of, self.day_message = day_in_zone(zone_or_error(layout.zone)), \
+                not_a_stamp_message
+        else:
+            self.day_of, self.day_message = day_as_written, not_a_stamp_message
 
     def __iter__(self):
         """The fast path: every lookup hits, nothing to report. Anything else goes to _check."""
-        reader, errors, index = self.reader, self.errors, self.header.index
-        width = len(self.header.names)
-        i_code, i_day, i_score = (index[c] for c in REQUIRED_COLUMNS)
+        yield from self._pending()
+        reader, errors, index = self.reader, self.errors, self.layout.index
+        width = len(self.layout.names)
+        i_code = index.get("practice")
+        fixed = self.practice_id
+        i_day, i_score = index["responded_on"], index["score"]
         i_id, i_comment = index.get("response_id"), index.get("comment")
-        practices, days, source = self.practices, self.days, self.source
+        i_finished, unfinished = self.layout.finished, self.layout.format.unfinished
+        cut = self.day_cut
+        practices, days, scores, source = self.practices.ids, self.days, self.scores, self.source
         next_line = reader.line_num + 1
         while True:
             try:
@@ -246,9 +348,12 @@ class _Rows:
                         if not is_blank(values):
                             errors.add(line, [(None, csv_width_message(values, width))])
                         continue
-                    practice_id = practices.get(values[i_code].strip())
-                    day = days.get(values[i_day])
-                    score = SCORES.get(values[i_score])
+                    if i_finished is not None and values[i_finished].strip() in unfinished:
+                        self.unfinished += 1
+                        continue
+                    practice_id = fixed if i_code is None else practices.get(values[i_code].strip())
+                    day = days.get(values[i_day][:cut])
+                    score = scores.get(values[i_score])
                     response_id = None
                     if i_id is not None:
                         response_id = values[i_id].strip() or None
@@ -277,11 +382,40 @@ class _Rows:
                 errors.add(next_line, [(None, csv_error_message(exc))])
                 next_line = reader.line_num + 1
 
+    def _pending(self):
+        """The data records read with the header rows (a legacy Qualtrics export has two
+        header rows, not three): thoroughly checked, one by one."""
+        index, width = self.layout.index, len(self.layout.names)
+        for line, values in self.pending:
+            if len(values) != width:
+                self.errors.add(line, [(None, csv_width_message(values, width))])
+                continue
+            finished = self.layout.finished
+            if finished is not None and values[finished].strip() in self.layout.format.unfinished:
+                self.unfinished += 1
+                continue
+            response_id = None
+            if "response_id" in index:
+                response_id = values[index["response_id"]].strip() or None
+            row = self._check(line, values, response_id)
+            if row is None:
+                continue
+            practice_id, day, score, response_id = row
+            if practice_id is None:
+                if response_id:
+                    yield line, None, None, None, response_id, None
+                continue
+            comment = values[index["comment"]].strip() or None if "comment" in index else None
+            self.good += 1
+            self.without_id += response_id is None
+            yield line, practice_id, day, score, response_id, comment
+
     def _check(self, line, values, response_id):
-        """Check one row thoroughly. Return None for a blank row; otherwise report its problems
-        and return (practice id, ISO date, score, response id): the practice id is None when
-        the row has a problem, the response id None when it cannot be used."""
-        index = self.header.index
+        """Check one row thoroughly. Return None for a row to skip (blank, or an export's row
+        without a score); otherwise report its problems and return (practice id, ISO date,
+        score, response id): the practice id is None when the row has a problem, the response
+        id None when it cannot be used."""
+        index = self.layout.index
         problems = []
         bad = set()
         if self.source.bad_bytes:
@@ -290,18 +424,27 @@ class _Rows:
                 if message:
                     problems.append((position, message))
                     bad.add(position)
+        if is_blank(values):
+            return None
+        if self.exported and not values[index["score"]].strip():
+            self.unanswered += 1  # the patient did not answer the score question
+            return None
 
-        position = index["practice"]
-        code = values[position].strip()
-        practice_id = self.practices.get(code)
-        if position in bad:
+        position = index.get("practice")
+        practice_id = self.practice_id
+        if position is None or position in bad:
             pass
-        elif not code:
-            if is_blank(values):
-                return None
-            problems.append((position, "the practice code is missing"))
-        elif practice_id is None:
-            problems.append((position, f"unknown practice code '{shown(code)}'"))
+        else:
+            code = values[position].strip()
+            practice_id = self.practices.ids.get(code)
+            if not code:
+                problems.append((position, "the practice code is missing"))
+            elif practice_id is None:
+                practice_id, message = self.practices.match(code)
+                if practice_id is None:
+                    problems.append((position, message))
+                    if len(self.unmatched) < MAX_UNMATCHED or code in self.unmatched:
+                        self.unmatched[code] = self.unmatched.get(code, 0) + 1
 
         position = index["responded_on"]
         text = values[position].strip()
@@ -312,15 +455,15 @@ class _Rows:
             problems.append((position, "the date is missing"))
         else:
             try:
-                day = parse_date(text).isoformat()
+                day = self.day_of(text).isoformat()
             except ValueError:
-                problems.append((position, not_a_date_message(text)))
+                problems.append((position, self.day_message(text)))
             else:
                 if day > self.today:
                     problems.append((position, f"{day} is in the future"))
                     day = None
                 elif len(self.days) < DAY_CACHE_MAX:
-                    self.days[values[position]] = day
+                    self.days[values[position][: self.day_cut]] = day
 
         position = index["score"]
         text = values[position].strip()
@@ -329,12 +472,21 @@ class _Rows:
             pass
         elif not text:
             problems.append((position, "the score is missing"))
-        elif not INTEGER.fullmatch(text):
+        elif INTEGER.fullmatch(text):
+            if len(text) > 3 or not 0 <= int(text) <= 10:
+                problems.append((position, f"{shown(text)} is outside the scale 0 to 10"))
+            else:
+                score = int(text)
+        elif not self.exported:
             problems.append((position, f"'{shown(text)}' is not a whole number from 0 to 10"))
-        elif len(text) > 3 or not 0 <= int(text) <= 10:
-            problems.append((position, f"{shown(text)} is outside the scale 0 to 10"))
         else:
-            score = int(text)
+            try:
+                score = score_from_choice(text)
+            except ValueError as exc:
+                problems.append((position, str(exc)))
+            else:
+                if len(self.scores) < SCORE_CACHE_MAX:
+                    self.scores[values[position]] = score
 
         position = index.get("response_id")
         if position in bad:
@@ -348,6 +500,16 @@ class _Rows:
             self.errors.add(line, problems)
             practice_id = None
         return practice_id, day, score, response_id
+
+    def unmatched_error(self):
+        """One error listing the practice values that matched no practice, with their rows."""
+        if not self.unmatched or not self.exported:
+            return []
+        listed = ", ".join(f"'{shown(v)}' ({n:,} row{'s' if n != 1 else ''})"
+                           for v, n in sorted(self.unmatched.items(), key=lambda i: -i[1]))
+        column = self.layout.column("practice")
+        return [LineError(0, (f"Values of column {column} that match no practice code or "
+                              f"name: {listed}."))]  # fmt: skip
 
 
 # --- Staging and SQL -----------------------------------------------------------------------
@@ -389,7 +551,7 @@ def _load_staging(cursor, rows, after_batch):
         after_batch()
 
 
-def _check_repeated_ids(cursor, errors):
+def _check_repeated_ids(cursor, errors, column):
     """Report every line whose response id appears on an earlier line of the file."""
     cursor.execute(f"""
         SELECT 1 FROM {STAGING} WHERE response_id IS NOT NULL
@@ -406,7 +568,7 @@ def _check_repeated_ids(cursor, errors):
     rows = cursor.fetchall()
     errors.merge([
         LineError(line, f"response id '{shown(response_id)}' already appears on line {first}",
-                  "response_id")
+                  column)
         for line, response_id, first, _total in rows
     ], rows[0][3])  # fmt: skip
 
@@ -484,38 +646,71 @@ STAGE_SAVING = "Saving: the database checks every response before it commits", 6
 
 
 def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, progress=None,
-                   on_stage=None):  # fmt: skip
-    """Import a survey CSV from a binary ``stream``; return a SurveyImportReport.
+                   on_stage=None, mapping=None):  # fmt: skip
+    """Import a survey file from a binary ``stream``; return a SurveyImportReport.
 
-    ``stream`` is read once, in chunks, with ``read(size)`` only. Raises SurveyImportRefused
-    (nothing written) when the file has any error. With ``dry_run`` everything is checked and
-    described, then rolled back: the preview. ``progress``, if given, is called with the
-    number of bytes read so far, after each batch of rows staged. ``on_stage``, if given, is
-    called with (message, percent) as each stage of the work after the reading begins: the
-    import's transaction is open then, so what it writes to the database is seen only if it
-    writes through a connection of its own.
+    ``mapping`` (a survey_formats.Mapping) names the format, or "auto" to detect it, and the
+    columns to read; by default the file is in the plain format. ``stream`` is read once, in
+    chunks, with ``read(size)`` only (an XLSX workbook is read twice: its checksum, then its
+    first sheet, row by row). Raises SurveyImportRefused (nothing written) when the file has
+    any error. With ``dry_run`` everything is checked and described, then rolled back: the
+    preview. ``progress``, if given, is called with the number of bytes read so far, after each
+    batch of rows staged. ``on_stage``, if given, is called with (message, percent) as each
+    stage of the work after the reading begins: the import's transaction is open then, so what
+    it writes to the database is seen only if it writes through a connection of its own.
     """
+    mapping = mapping or Mapping(format="plain")
     source = (source or "").strip()
     if len(source) > SOURCE_MAX:
         _refuse(f"The source name is longer than {SOURCE_MAX} characters.")
-    raw = _Source(stream)
-    text = io.TextIOWrapper(io.BufferedReader(raw, READ_SIZE), encoding="utf-8-sig",
-                            errors="surrogateescape", newline="")  # fmt: skip
-    reader = csv_reader(text)
-    header = _read_header(reader)
-    report = SurveyImportReport(file_name=file_name, source=source, warnings=header.warnings)
-    errors = _Errors(header)
-    has_ids = "response_id" in header.index
+    try:
+        table = table_open(stream)
+    except ImportRefused as exc:
+        raise SurveyImportRefused(exc.errors) from None
+    try:
+        return _import_table(table, file_name, source, user, dry_run, progress, on_stage,
+                             mapping)  # fmt: skip
+    finally:
+        table.close()
+
+
+def _import_table(table, file_name, source, user, dry_run, progress, on_stage, mapping):
+    layout, reader, pending = _read_layout(table, mapping)
+    if layout.format is not PLAIN and not source:
+        source = layout.format.label  # response ids are unique per tool
+    if hasattr(reader, "width"):
+        reader.width = len(layout.names)
+    if layout.format.utc:
+        try:
+            zone_or_error(layout.zone)
+        except ValueError as exc:
+            _refuse(f"The time zone: {exc}.")
+    report = SurveyImportReport(file_name=file_name, source=source, warnings=layout.warnings,
+                                format=layout.format.key, layout=layout.describe())  # fmt: skip
+    errors = _Errors(layout)
+    has_ids = "response_id" in layout.index
+    raw = table.source
     try:
         with connection.cursor() as cursor:
-            practices = dict(Practice.objects.order_by().values_list("code", "pk"))
-            rows = _Rows(reader, header, raw, errors, practices, timezone.localdate())
+            practices = _Practices(by_names=layout.format is not PLAIN)
+            practice_id = None
+            if "practice" not in layout.index:
+                practice_id = practices.ids.get(layout.practice_code)
+                if practice_id is None:
+                    practice_id, _message = practices.match(layout.practice_code)
+                if practice_id is None:
+                    _refuse(f"There is no practice {shown(layout.practice_code)!r} (a practice "
+                            "code or name) to import the whole file for.")  # fmt: skip
+            report.layout["practice_id"] = practice_id
+            rows = _Rows(reader, layout, raw, errors, practices, timezone.localdate(), pending,
+                         practice_id)  # fmt: skip
             # The staging table is temporary and loaded before the transaction begins, so the
             # progress a job writes meanwhile is seen at once (SQLite has a single writer).
             _create_staging(cursor)
             try:
                 _load_staging(cursor, rows, lambda: progress and progress(raw.size))
                 report.checksum = raw.sha256.hexdigest()
+                report.unfinished, report.unanswered = rows.unfinished, rows.unanswered
                 with transaction.atomic():
                     _check_and_insert(cursor, report, rows, errors, has_ids, source, user,
                                       file_name, dry_run, _stage_reporter(on_stage))  # fmt: skip
@@ -527,6 +722,9 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
             "The database refused the import because the stored practices or responses "
             "changed while it ran; nothing was imported. Try again."
         ))]) from exc  # fmt: skip
+    except UnicodeDecodeError as exc:
+        _refuse(f"The file is not valid {table.encoding} text ({exc.reason}); save it as CSV "
+                "UTF-8 and try again.")  # fmt: skip
     return report
 
 
@@ -544,10 +742,14 @@ def _check_and_insert(cursor, report, rows, errors, has_ids, source, user, file_
     """The checks that need the whole file, then the insert: inside the transaction."""
     stage(STAGE_CHECKING)
     if has_ids:
-        _check_repeated_ids(cursor, errors)
+        _check_repeated_ids(cursor, errors, rows.layout.column("response_id"))
     if errors.count:
-        errors.refuse()
+        errors.refuse(rows.unmatched_error())
     if rows.good == 0:
+        if rows.unanswered or rows.unfinished:
+            _refuse(f"No row of the file has a score to import: {rows.unanswered:,} rows have "
+                    f"no answer in column {rows.layout.column('score')} and "
+                    f"{rows.unfinished:,} are unfinished.")  # fmt: skip
         _refuse("The file has a header but no rows.")
     if rows.without_id:
         _refuse_repeated_file(cursor, report.checksum)
@@ -664,19 +866,43 @@ def _survey_file(job, *, dry_run):
     progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size,
                            read_share=JobProgress.read_share_for(dry_run=dry_run))  # fmt: skip
     keep = False
+    mapping = Mapping.from_dict(payload["mapping"]) if payload.get("mapping") else None
     try:
         with stream:
             report = surveys_import(
                 stream=stream, file_name=payload["file_name"], source=payload["source"],
                 user=user, dry_run=dry_run, progress=progress, on_stage=progress.stage,
+                mapping=mapping,
             )  # fmt: skip
         keep = dry_run  # a file that passed its check waits for the confirmation
+        if not dry_run and report.format != PLAIN.key:
+            survey_mapping_save(layout=report.layout, user=user)
     finally:
         if not keep:
             # Imported (confirming twice cannot import twice) or refused (it must be
             # uploaded again): either way the patients' comments leave the disk now.
             upload_discard(token=payload["upload"])
     return survey_report_as_json(report)
+
+
+def survey_mapping_save(*, layout, user=None):
+    """Keep the columns an export was imported with, for the practice (or for files with a
+    practice column) and the tool, to offer them on the next upload. Names only."""
+    SurveyMapping.objects.update_or_create(
+        tool=layout["format"], practice_id=layout.get("practice_id"),
+        defaults={
+            "score_column": layout["score_column"], "date_column": layout["date_column"],
+            "id_column": layout["id_column"], "practice_column": layout["practice_column"],
+            "time_zone": layout["zone"],
+            "saved_by": user if user is not None and user.is_authenticated else None,
+        },
+    )  # fmt: skip
+
+
+def survey_mapping_offered(*, tool, practice_id=None):
+    """The mapping saved for the tool and practice (None: files with a practice column)."""
+    return (SurveyMapping.objects.filter(tool=tool, practice_id=practice_id)
+            .select_related("saved_by").first())  # fmt: skip
 
 
 def survey_imports_undo(job):

@@ -14,6 +14,8 @@ urlpatterns = [
     # Data admins' pages in the admin's look (and under its URL prefix).
     path("admin/partners/surveyimport/upload/", admin.site.admin_view(views.survey_upload),
          name="survey_upload"),
+    path("admin/partners/surveyimport/upload/columns/",
+         admin.site.admin_view(views.survey_upload_columns), name="survey_upload_columns"),
     path("admin/partners/surveyimport/upload/<int:job_id>/",
          admin.site.admin_view(views.survey_upload_job), name="survey_upload_job"),
     path("admin/partners/surveyimport/undo/<int:job_id>/",

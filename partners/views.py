@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 
 from . import selectors, tasks
+from .csvfiles import ImportRefused
 from .forms import (
     ReferenceInterviewForm,
+    SurveyMappingForm,
     SurveyUploadForm,
     practices_of_mso,
     promise_formset,
@@ -32,14 +34,29 @@ from .models import (
     SURVEY_UNDO,
     Job,
     JobStatus,
+    Practice,
     ReferenceInterview,
     SurveyImport,
     SurveyResponse,
 )
 from .roles import CONSULTANT, DATA_ADMIN, user_has_role
 from .signals import evidence_changed
-from .survey_import import UndoneImport, undo_message
-from .uploads import UPLOAD_EXPIRED, upload_exists, upload_stage_file
+from .survey_formats import (
+    FORMATS,
+    Mapping,
+    detect_formats,
+    file_layout,
+    head_records,
+    read_layout,
+    table_open,
+)
+from .survey_import import (
+    REQUIRED_COLUMNS,
+    UndoneImport,
+    survey_mapping_offered,
+    undo_message,
+)
+from .uploads import UPLOAD_EXPIRED, upload_exists, upload_open, upload_stage_file
 
 
 def home(request):
@@ -194,7 +211,8 @@ def _survey_context(request, **extra):
 
 
 def survey_upload(request):
-    """Upload a survey file: it is staged on disk and checked by a background job."""
+    """Upload a survey file: it is staged on disk. A plain file is checked by a background
+    job at once; a survey tool's export first shows the columns that will be read."""
     if not can_upload_surveys(request.user):
         raise PermissionDenied
     form = SurveyUploadForm()
@@ -208,11 +226,130 @@ def survey_upload(request):
                 "source": form.cleaned_data["source"].strip(),
                 "user_id": request.user.pk,
             }
-            job = job_enqueue(task=tasks.survey_check, kind=SURVEY_PREVIEW, payload=payload,
-                              user=request.user)  # fmt: skip
-            return redirect("survey_upload_job", job.pk)
+            chosen = form.cleaned_data["format"] or "auto"
+            practice = form.cleaned_data["practice"].strip()
+            if chosen == "plain" or (chosen == "auto" and _looks_plain(payload["upload"])):
+                if practice:
+                    payload["mapping"] = Mapping(format="plain", practice=practice).as_dict()
+                return _survey_check(request, payload)
+            request.session[PENDING_UPLOAD] = {**payload, "format": chosen, "practice": practice}
+            return redirect("survey_upload_columns")
     context = _survey_context(request, title="Import a survey file", form=form)
     return render(request, "admin/partners/surveyimport/upload.html", context)
+
+
+PENDING_UPLOAD = "survey_upload"  # the session key of an upload whose columns are being chosen
+
+
+def _looks_plain(token):
+    """Whether a staged file is in the plain format, or is no export at all: then the check
+    job says what it misses, as for any plain file."""
+    try:
+        with upload_open(token=token) as stream:
+            table = table_open(stream)
+            try:
+                rows = head_records(table, 1)
+            finally:
+                table.close()
+    except (ImportRefused, ValueError, OSError):
+        return True
+    if not rows:
+        return True
+    found = detect_formats(rows[0])
+    names = {v.strip().lower() for v in rows[0]}
+    if not found:
+        return bool(names & set(REQUIRED_COLUMNS))
+    return [f.key for f in found] == ["plain"]
+
+
+def _survey_check(request, payload):
+    job = job_enqueue(task=tasks.survey_check, kind=SURVEY_PREVIEW, payload=payload,
+                      user=request.user)  # fmt: skip
+    return redirect("survey_upload_job", job.pk)
+
+
+def _practice_id(text):
+    """The practice a code or (unique) name names, or None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    found = list(Practice.objects.filter(code=text).values_list("pk", flat=True))
+    if not found:
+        found = list(Practice.objects.filter(name__iexact=text).values_list("pk", flat=True)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def survey_upload_columns(request):
+    """The columns of an export: detected (or saved from the last import of the practice's
+    exports from that tool), for the data admin to confirm or change before the check."""
+    if not can_upload_surveys(request.user):
+        raise PermissionDenied
+    pending = request.session.get(PENDING_UPLOAD)
+    if not pending or not upload_exists(token=pending["upload"]):
+        messages.error(request, UPLOAD_EXPIRED)
+        return redirect("survey_upload")
+    chosen = request.POST.get("format") or pending["format"]
+    if chosen not in FORMATS:
+        chosen = "auto"
+    practice = request.POST.get("practice", pending["practice"]) or ""
+    names, detected, layout_errors, rows = [], None, [], []
+    try:
+        with upload_open(token=pending["upload"]) as stream:
+            _table, rows, detected = file_layout(
+                stream, Mapping(format=chosen, practice=practice), settings.TIME_ZONE
+            )
+    except ImportRefused as exc:
+        layout_errors = [str(e) for e in exc.errors]
+    except OSError:
+        messages.error(request, UPLOAD_EXPIRED)
+        return redirect("survey_upload")
+    if rows:
+        if detected is not None:
+            names = detected.names
+        else:
+            names = [v.strip() for v in rows[0]]
+    tool = detected.format.key if detected else (chosen if chosen != "auto" else "qualtrics")
+    saved = survey_mapping_offered(tool=tool, practice_id=_practice_id(practice))
+    if saved is not None and not {saved.score_column, saved.date_column} <= set(names):
+        saved = None  # the file's columns changed since: offer what was detected
+    initial = {"format": tool, "practice": practice, "time_zone": settings.TIME_ZONE}
+    if detected is not None:
+        initial.update(score_column=detected.column("score"),
+                       date_column=detected.column("responded_on"),
+                       id_column=detected.column("response_id"),
+                       practice_column=detected.column("practice"))  # fmt: skip
+    if saved is not None:
+        initial.update(score_column=saved.score_column, date_column=saved.date_column,
+                       id_column=saved.id_column, practice_column=saved.practice_column,
+                       time_zone=saved.time_zone or settings.TIME_ZONE)  # fmt: skip
+    form = SurveyMappingForm(initial=initial, names=names)
+    if request.method == "POST" and "check" in request.POST:
+        form = SurveyMappingForm(request.POST, names=names)
+        if form.is_valid():
+            mapping = form.mapping()
+            try:
+                layout = read_layout(rows, mapping, settings.TIME_ZONE)
+            except ImportRefused as exc:
+                for error in exc.errors:
+                    form.add_error(None, error.message)
+            else:
+                del request.session[PENDING_UPLOAD]
+                mapping.format = layout.format.key
+                payload = {k: pending[k] for k in ("upload", "file_name", "source", "user_id")}
+                return _survey_check(request, {**payload, "mapping": mapping.as_dict()})
+    current = detected
+    if detected is not None and form.is_bound and form.is_valid():
+        try:
+            current = read_layout(rows, form.mapping(), settings.TIME_ZONE)
+        except ImportRefused:
+            current = detected
+    context = _survey_context(
+        request, title=f"Columns of {pending['file_name']}", form=form,
+        file_name=pending["file_name"], source=pending["source"], layout=current,
+        layout_errors=layout_errors, saved=saved, chosen=chosen,
+        utc=FORMATS[tool].utc if tool in FORMATS else False,
+    )  # fmt: skip
+    return render(request, "admin/partners/surveyimport/columns.html", context)
 
 
 def survey_upload_job(request, job_id):
@@ -268,6 +405,8 @@ def _survey_confirm(request, preview):
                 "user_id": request.user.pk,
                 "preview_job": preview.pk,
             }
+            if preview.payload.get("mapping"):
+                payload["mapping"] = preview.payload["mapping"]
             job = job_enqueue(task=tasks.survey_import, kind=SURVEY_IMPORT, payload=payload,
                               user=request.user)  # fmt: skip
     return redirect("survey_upload_job", job.pk)

@@ -1,4 +1,4 @@
-"""Import patient survey responses from a CSV file.
+"""Import patient survey responses from a plain CSV file or a survey tool's export.
 
 Exit status: 0 imported (or checked, with --dry-run), 1 the file was refused and nothing
 was written (the errors are on standard error), 2 usage error.
@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.csvfiles import DATE_FORMATS_HELP, columns_help
+from partners.survey_formats import FORMATS, Mapping, zone_or_error
 from partners.survey_import import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -34,6 +35,30 @@ def describe(report):
         f"NPS of the file: {nps} (promoters {report.promoters:,}, passives {report.passives:,}, "
         f"detractors {report.detractors:,})",
     ]
+
+
+def describe_layout(report):
+    """What was read from where, as lines of text: the format, columns, day rule, drops."""
+    layout = report.layout
+    if not layout or layout["format"] == "plain":
+        return []
+    practice = (f"column {layout['practice_column']}" if layout["practice_column"]
+                else f"{layout['practice']} for the whole file")  # fmt: skip
+    lines = [
+        f"format: {layout['format_label']} ({layout['header_rows']} header "
+        f"row{'s' if layout['header_rows'] != 1 else ''})",
+        f"score: column {layout['score_column']}",
+        f"date: column {layout['date_column']}, {layout['day_rule']}",
+        f"response id: {'column ' + layout['id_column'] if layout['id_column'] else 'none'}",
+        f"practice: {practice}",
+    ]
+    if layout["dropped"]:
+        lines.append(f"personal data, not imported: {', '.join(layout['dropped'])}")
+    if report.unfinished:
+        lines.append(f"unfinished responses skipped: {report.unfinished:,}")
+    if report.unanswered:
+        lines.append(f"rows without a score skipped: {report.unanswered:,}")
+    return lines
 
 
 def PLAIN(text):  # noqa: N802 - a style, named as Django's are
@@ -67,15 +92,33 @@ class TerminalProgress:
 
 class Command(BaseCommand):
     help = (
-        "Import survey responses from a CSV file with the columns "
-        f"{columns_help(REQUIRED_COLUMNS, OPTIONAL_COLUMNS)} (names in any order and case). "
-        f"Dates: {DATE_FORMATS_HELP}. "
+        "Import survey responses from a survey tool's export (Qualtrics, SurveyMonkey, "
+        "Delighted, Typeform, Formbricks, Google Forms) as CSV, TSV or XLSX, or from a plain "
+        "CSV file with the columns "
+        f"{columns_help(REQUIRED_COLUMNS, OPTIONAL_COLUMNS)} (names in any order and case; "
+        f"dates: {DATE_FORMATS_HELP}). "
         "The file is checked as a whole: any error refuses it and nothing is imported. "
         "Exit status: 0 imported, 1 refused, 2 usage error."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="The CSV file, UTF-8.")
+        parser.add_argument("file", help="The file: CSV or TSV (UTF-8 or UTF-16), or XLSX.")
+        parser.add_argument(
+            "--format", default="auto", choices=["auto", *FORMATS],
+            help="The tool that wrote the file; auto (the default) detects it from the header.",
+        )  # fmt: skip
+        parser.add_argument("--practice", default="",
+                            help="One practice (code or name) for the whole file.")
+        parser.add_argument("--practice-column", default="",
+                            help="The column holding each row's practice code or name.")
+        parser.add_argument("--score-column", default="", help="The column of the 0-10 score.")
+        parser.add_argument("--date-column", default="", help="The column of the date.")
+        parser.add_argument("--id-column", default="", help="The column of the response id.")
+        parser.add_argument(
+            "--tz", default="",
+            help="The time zone UTC stamps (Typeform, Formbricks) are converted to; default "
+            "the project's TIME_ZONE.",
+        )  # fmt: skip
         parser.add_argument("--dry-run", action="store_true", help="Check and describe only.")
         parser.add_argument(
             "--source", default="", help="The survey vendor or export the file comes from."
@@ -83,6 +126,17 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="The username recorded as importer.")
 
     def handle(self, *args, file, dry_run, source, user, **options):
+        if options["tz"]:
+            try:
+                zone_or_error(options["tz"])
+            except ValueError as exc:
+                raise CommandError(f"--tz: {exc}.", returncode=2) from None
+        mapping = Mapping(
+            format=options["format"], score_column=options["score_column"],
+            date_column=options["date_column"], id_column=options["id_column"],
+            practice_column=options["practice_column"], practice=options["practice"],
+            time_zone=options["tz"],
+        )  # fmt: skip
         if len(source.strip()) > SOURCE_MAX:
             raise CommandError(f"--source is longer than {SOURCE_MAX} characters.", returncode=2)
         importer = None
@@ -104,7 +158,7 @@ class Command(BaseCommand):
                 report = surveys_import(
                     stream=stream, file_name=os.path.basename(file), source=source,
                     user=importer, dry_run=dry_run, progress=progress,
-                    on_stage=progress and progress.stage,
+                    on_stage=progress and progress.stage, mapping=mapping,
                 )  # fmt: skip
         except SurveyImportRefused as exc:
             if progress:
@@ -117,9 +171,11 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
         if progress:
             progress.done()
+        if options["format"] == "auto" and report.format != "plain":
+            self.stdout.write(f"Detected format: {FORMATS[report.format].label}")
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
-        for line in describe(report):
+        for line in [*describe_layout(report), *describe(report)]:
             self.stdout.write(line)
         if dry_run:
             self.stdout.write(
