@@ -7,11 +7,11 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate
-from django.test import RequestFactory
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Q
+from django.test import RequestFactory
 from django.utils.text import slugify
 
 from partners import demo
