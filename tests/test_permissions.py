@@ -300,3 +300,19 @@ def test_each_role_gets_the_answer_in_the_table(client, world, key):
 def test_the_table_covers_every_role_for_every_url():
     assert all(len(answers) == len(ROLES) for _, answers in TABLE.values())
     assert len(TABLE) * len(ROLES) > 900  # the matrix's size, URLs x roles
+
+
+@pytest.mark.parametrize("role", ["anonymous", "superuser"])
+def test_every_post_without_a_csrf_token_is_refused(world, role):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    accepted = []
+    for key in sorted(TABLE):
+        path, data = _request_of(key, world)
+        response = client.post(path, data)
+        if response.status_code != 403 or b"CSRF" not in response.content:
+            accepted.append(f"{path}: {response.status_code}")
+    assert not accepted, f"POSTs without a CSRF token not refused: {accepted}"
