@@ -5,6 +5,7 @@ import datetime
 import logging
 import time
 
+from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import render
@@ -85,3 +86,12 @@ class SessionIdleRenewalMiddleware:
             if now - session.get(SESSION_SEEN, 0) >= RENEW_EVERY:
                 session[SESSION_SEEN] = now
         return self.get_response(request)
+
+
+class AuditlogMiddleware(_AuditlogMiddleware):
+    """django-auditlog's middleware, recording the client address as ``client_ip`` finds it
+    (its own takes the first X-Forwarded-For entry, which the client can forge)."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_ip(request) or None

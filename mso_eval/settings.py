@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "mso_eval.security.SessionIdleRenewalMiddleware",
     "partners.roles.RoleRequiredMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "mso_eval.security.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -48,9 +48,11 @@ def test_the_main_pages_work_under_the_csp(request, viewport, live_server, snaps
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     slugs = list(MSO.objects.filter(published=True).values_list("slug", flat=True)[:3])
+    mso_pk = MSO.objects.get(slug=slugs[0]).pk
     pages = ["/", "/msos/", f"/msos/{slugs[0]}/", f"/compare/?m={slugs[0]}&m={slugs[1]}",
              "/shortlist/", "/scorecards/", "/interviews/", "/interviews/new",
              "/admin/", "/admin/partners/surveyimport/upload/", "/admin/partners/mso/",
+             "/admin/partners/mso/add/", f"/admin/partners/mso/{mso_pk}/change/",
              "/admin/auditlog/logentry/", "/password/"]  # fmt: skip
     for path in pages:
         page.goto(live_server.url + path)

@@ -49,12 +49,14 @@ def test_an_admin_change_records_who_what_and_the_old_and_new_values(client, dat
     data = {k: v for k, v in form.initial.items() if v is not None and k != "founded_year"}
     data.update({"name": "Larkspur Partners", "slug": mso.slug, "website": "",
                  **_inline_management(page)})  # fmt: skip
-    response = client.post(reverse("admin:partners_mso_change", args=[mso.pk]), data)
+    response = client.post(reverse("admin:partners_mso_change", args=[mso.pk]), data,
+                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6")  # fmt: skip
     assert response.status_code == 302, response.context["adminform"].form.errors
     entry = entries(MSO, LogEntry.Action.UPDATE).get()
     assert entry.actor == data_admin
     assert entry.changes["name"] == ["Larkspur Surgical Partners", "Larkspur Partners"]
     assert entry.timestamp is not None and entry.object_pk == str(mso.pk)
+    assert entry.remote_addr == "10.0.0.2"  # no trusted proxy: the forged header is ignored
 
 
 def _inline_management(page):
