@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
+    "auditlog",
     "partners",
     "scorecards",
 ]
@@ -81,9 +83,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "mso_eval.security.SessionIdleRenewalMiddleware",
+    "partners.roles.RoleRequiredMiddleware",
+    "mso_eval.security.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mso_eval.urls"
@@ -165,6 +173,7 @@ if FILE_UPLOAD_TEMP_DIR:
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# (HTTPS, headers, logins and sessions: see "Access and security" at the end.)
 
 # Celery. Without REDIS_URL the broker is Kombu's filesystem transport: a
 # real worker, no server to run.
@@ -216,3 +225,89 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# django-axes: failed logins and lockouts (WARNING) are logged, successful ones are not.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# An expected refusal (403) is one line in the log, not a traceback.
+LOGGING["filters"] = {"one_line_denials": {"()": "mso_eval.security.OneLineDenials"}}
+LOGGING["handlers"]["console"]["filters"] = ["one_line_denials"]
+
+# --- Access and security ---------------------------------------------------------------------
+
+# HTTPS behind a reverse proxy. SECURE_PROXY_SSL_HEADER is "HEADER,value", e.g.
+# "HTTP_X_FORWARDED_PROTO,https": set it only when the proxy always sets that header.
+if os.getenv("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = tuple(os.environ["SECURE_PROXY_SSL_HEADER"].split(",", 1))
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's health check speaks plain HTTP
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site
+# only; no inline script or style, no eval (htmx is told so in base.html), no frames.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Sessions end after SESSION_IDLE_MINUTES without a request: a request renews the session
+# (at most once a minute, mso_eval.security.SessionIdleRenewalMiddleware).
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", 120) * 60
+
+# Logins: django-axes locks a username out from one client address after
+# LOGIN_FAILURE_LIMIT failed logins in a row, for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = "mso_eval.security.lockout_cooloff"
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The log names the username and address of a failed login; axes always masks the password.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_LOCKOUT_CALLABLE = "mso_eval.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "mso_eval.security.client_ip"
+# How many reverse proxies in front of the site append to X-Forwarded-For (0: none, and the
+# header is ignored, since anybody can send it).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+
+# Password reset e-mails: printed on the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "MSO Evaluator <noreply@localhost>")
+
+# Uploads: files over UPLOAD_MAX_MB are refused while they arrive, before anything is kept.
+UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 512)
+FILE_UPLOAD_HANDLERS = [
+    "partners.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Staged files of previews never confirmed are deleted after UPLOAD_PREVIEW_HOURS.
+UPLOAD_PREVIEW_HOURS = envint("UPLOAD_PREVIEW_HOURS", 24)
+CELERY_BEAT_SCHEDULE["uploads-sweep"] = {
+    "task": "partners.tasks.uploads_sweep", "schedule": float(envint("UPLOADS_SWEEP_EVERY", 3600)),
+}
+
+# The audit trail (django-auditlog): who changed what and when; see partners/audit.py.
+AUDITLOG_INCLUDE_ALL_MODELS = False
+AUDITLOG_DISABLE_REMOTE_ADDR = False

@@ -38,7 +38,13 @@ from .models import (
 from .practice_import import practices_import
 from .selectors import active_affiliation_q
 from .signals import evidence_changed
-from .uploads import UPLOAD_EXPIRED, upload_discard, upload_read, upload_stage
+from .uploads import (
+    UPLOAD_EXPIRED,
+    upload_discard,
+    upload_read,
+    upload_refusals_to_form,
+    upload_stage,
+)
 from .views import can_upload_surveys, survey_upload
 
 
@@ -186,7 +192,8 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.M
                 messages.error(request, UPLOAD_EXPIRED)
                 return redirect("admin:partners_practice_import")
             except ImportRefused as exc:
-                # The stored data changed since the preview.
+                # The stored data changed since the preview: the file must be uploaded again.
+                upload_discard(token=token)
                 context.update(errors=exc.errors, file_name=file_name)
             else:
                 upload_discard(token=token)
@@ -194,6 +201,7 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.M
                 return redirect("admin:partners_practice_changelist")
         elif request.method == "POST":
             form = context["form"] = PracticeImportForm(request.POST, request.FILES)
+            upload_refusals_to_form(request, form)
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 data = upload.read()

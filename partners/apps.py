@@ -12,6 +12,9 @@ class PartnersConfig(AppConfig):
         # permissions are created when post_migrate is sent for that app, so the
         # groups are synced after every app's (it is idempotent and cheap).
         post_migrate.connect(_sync_roles, dispatch_uid="partners.sync_roles")
+        from .audit import audit_register_partners
+
+        audit_register_partners()
         # Jobs are sent by their task's name: every process (web, commands, worker) knows it.
         from . import tasks  # noqa: F401
 

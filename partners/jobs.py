@@ -29,11 +29,14 @@ from celery import current_app
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from .audit import audit_actor
 from .csvfiles import ImportRefused
 from .models import Job, JobStatus
+from .roles import DATA_ADMIN, user_has_role
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +177,8 @@ def job_run(*, job_id, work, message_id=None):
     job.status, job.started_at, job.attempts = JobStatus.RUNNING, timezone.now(), job.attempts + 1
     job.save(update_fields=["status", "started_at", "attempts"])
     try:
-        job.result = work(job) or {}
+        with audit_actor(job.created_by):  # the audit trail names who started the job
+            job.result = work(job) or {}
     except ImportRefused as exc:
         job.status, job.error = JobStatus.FAILED, "\n".join(_refusal_lines(exc))
         job.result = {
@@ -245,3 +249,11 @@ class JobProgress:
         if connection.vendor != "postgresql":
             return 99
         return 70 if dry_run else 20
+
+
+def job_for_user(job, user):
+    """A job's status page is for whoever started the job and for data admins; to anybody
+    else the job does not exist (404)."""
+    if job.created_by_id == user.pk or user_has_role(user, DATA_ADMIN):
+        return job
+    raise Http404("No such job.")

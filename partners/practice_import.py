@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from .audit import audit_created
 from .csvfiles import ImportRefused, LineError, not_a_date_message, parse_date, read_csv_file
 from .models import MSO, US_STATE_CODES, Affiliation, Practice
 from .rollups import rollups_rebuild_practices
@@ -299,7 +300,7 @@ def _check_and_apply(rows, errors, warnings, *, dry_run=False):
         for r in rows
         if r.key not in existing
     ]  # fmt: skip
-    Affiliation.objects.bulk_create(new)
+    audit_created(Affiliation.objects.bulk_create(new))  # bulk_create sends no signals
     result.affiliations_created = len(new)
     if not dry_run:
         # Responses count for the MSO of their day: changed affiliations move them.

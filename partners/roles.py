@@ -15,7 +15,11 @@ def roles_sync(*, using="default"):
     perms = Permission.objects.using(using).filter(
         content_type__app_label__in=["partners", "scorecards"]
     )
-    groups[DATA_ADMIN].permissions.set(perms)
+    # The audit trail: data admins read it; nobody changes it (see partners/audit.py).
+    audit = Permission.objects.using(using).filter(
+        content_type__app_label="auditlog", codename="view_logentry"
+    )
+    groups[DATA_ADMIN].permissions.set([*perms, *audit])
     return groups
 
 
@@ -35,3 +39,32 @@ def user_roles(user):
 
 def user_has_role(user, role):
     return role in user_roles(user)
+
+
+# Pages a signed-in user without any role may still open: their own account, nothing else.
+WITHOUT_ROLE_URL_NAMES = frozenset({
+    "login", "logout", "healthz", "password_change", "password_change_done",
+    "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
+})  # fmt: skip
+
+
+class RoleRequiredMiddleware:
+    """A signed-in user in none of the roles gets a page saying to ask for access (403) on
+    every page but the few above; anonymous users are left to LoginRequiredMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user_roles(user):
+            return None
+        match = request.resolver_match
+        if match and match.url_name in WITHOUT_ROLE_URL_NAMES and not match.namespace:
+            return None
+        from django.shortcuts import render
+
+        return render(request, "registration/no_role.html", status=403)

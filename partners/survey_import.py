@@ -20,11 +20,13 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from .audit import audit_event, audit_paused
 from .csvfiles import (
     ImportRefused,
     LineError,
@@ -827,7 +829,14 @@ def survey_import_undo(*, survey_import_id):
                 [survey_import.pk],
             )
             responses = max(cursor.rowcount, 0)
-        survey_import.delete()
+        with audit_paused():
+            survey_import.delete()
+        survey_import.pk = survey_import_id
+        # One entry for the undo, with what it deleted.
+        audit_event(obj=survey_import, action=LogEntry.Action.DELETE, changes={
+            "file_name": (survey_import.file_name, None), "source": (survey_import.source, None),
+            "rows": (survey_import.rows, None), "responses_deleted": (None, responses),
+            "comments_deleted": (None, comments)})  # fmt: skip
         evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import_id)
     return UndoneImport(survey_import_id, survey_import.file_name, responses, comments)
 

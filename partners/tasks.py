@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import jobs
+from . import jobs, uploads
 from .survey_import import survey_file_check, survey_file_import, survey_imports_undo
 
 
@@ -25,3 +25,9 @@ def survey_undo(self, job_id):
 def jobs_sweep():
     """Run every minute by the worker's beat (see CELERY_BEAT_SCHEDULE)."""
     return jobs.jobs_sweep()
+
+
+@shared_task
+def uploads_sweep():
+    """Run by the worker's beat: staged files of previews never confirmed are deleted."""
+    return uploads.uploads_sweep()

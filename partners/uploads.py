@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.move import file_move_safe
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils import timezone
 
 _UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -20,21 +21,82 @@ def _upload_path(token):
     return Path(settings.MEDIA_ROOT) / "uploads" / f"{token}.csv"
 
 
-UPLOAD_MAX_AGE = datetime.timedelta(days=1)
+def upload_max_age():
+    """How long the staged file of a preview that was never confirmed is kept."""
+    return datetime.timedelta(hours=settings.UPLOAD_PREVIEW_HOURS)
 
 
-def _upload_folder_ready(folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    # Previews that were never confirmed are dropped after a day.
-    cutoff = (timezone.now() - UPLOAD_MAX_AGE).timestamp()
+def uploads_sweep(*, now=None) -> int:
+    """Delete the staged files older than ``upload_max_age()``: previews never confirmed
+    (confirmed, refused and undone ones are deleted at once). Returns how many files went.
+    The worker's beat runs it (CELERY_BEAT_SCHEDULE)."""
+    folder = Path(settings.MEDIA_ROOT) / "uploads"
+    if not folder.is_dir():
+        return 0
+    cutoff = ((now or timezone.now()) - upload_max_age()).timestamp()
+    removed = 0
     for old in folder.iterdir():
         if old.suffix not in (".csv", ".name", ".part"):
             continue
         try:
             if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
+                old.unlink()
+                removed += 1
         except FileNotFoundError:
             pass  # another process dropped it first
+    return removed
+
+
+def _upload_folder_ready(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+# --- The size limit --------------------------------------------------------------------------
+
+
+def upload_limit_bytes():
+    return settings.UPLOAD_MAX_MB * 1024 * 1024
+
+
+def upload_too_large_message(size=None):
+    limit = f"{settings.UPLOAD_MAX_MB:,} MB"
+    if size is None:
+        return f"The file is larger than the upload limit of {limit} (UPLOAD_MAX_MB)."
+    return (f"The file is {size / 1024 / 1024:,.1f} MB, larger than the upload limit of {limit} "
+            "(UPLOAD_MAX_MB); nothing was kept. Split it, or ask for a higher limit.")
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: a file that grows past UPLOAD_MAX_MB is skipped while it
+    arrives, so no byte of it past the limit is ever written (the partial temporary file is
+    closed, which deletes it). The refusal is noted on the request; see
+    ``upload_refusals_to_form``."""
+
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > upload_limit_bytes():
+            refused = getattr(self.request, "uploads_too_large", {})
+            refused[self.field_name] = self.received
+            self.request.uploads_too_large = refused
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def upload_refusals_to_form(request, form):
+    """Put "too large" on the file fields of ``form`` whose upload was skipped for its size;
+    call it after ``form.is_valid()`` failed or before showing the form."""
+    for field, _ in getattr(request, "uploads_too_large", {}).items():
+        if field in form.fields:
+            form.errors.pop(field, None)
+            form.add_error(field, upload_too_large_message())
 
 
 def upload_stage(*, data: bytes) -> str:

@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from .forms import (
     promise_formset,
     save_promise_ledger,
 )
-from .jobs import job_enqueue, job_followed
+from .jobs import job_enqueue, job_followed, job_for_user
 from .models import (
     MSO,
     SURVEY_IMPORT,
@@ -56,7 +57,15 @@ from .survey_import import (
     survey_mapping_offered,
     undo_message,
 )
-from .uploads import UPLOAD_EXPIRED, upload_exists, upload_open, upload_stage_file
+from .uploads import (
+    UPLOAD_EXPIRED,
+    upload_exists,
+    upload_open,
+    upload_refusals_to_form,
+    upload_stage_file,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -91,6 +100,8 @@ def _check_broker():
 @require_GET
 @never_cache
 def healthz(request):
+    """200 when the database and the broker answer, else 503 naming the failing part; what
+    went wrong (hosts, ports, messages) goes to the log only: anybody may call this."""
     checks, healthy = {}, True
     for name, check in (("database", _check_database), ("broker", _check_broker)):
         try:
@@ -98,7 +109,9 @@ def healthz(request):
             checks[name] = "ok"
         except Exception as exc:
             healthy = False
-            checks[name] = f"error: {exc.__class__.__name__}: {exc}"[:300]
+            checks[name] = "error"
+            logger.error("health check: the %s failed: %s: %s", name,
+                         exc.__class__.__name__, exc)  # fmt: skip
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
@@ -218,6 +231,7 @@ def survey_upload(request):
     form = SurveyUploadForm()
     if request.method == "POST":
         form = SurveyUploadForm(request.POST, request.FILES)
+        upload_refusals_to_form(request, form)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             payload = {
@@ -359,7 +373,8 @@ def survey_upload_job(request, job_id):
     preview: the import is queued."""
     if not can_upload_surveys(request.user):
         raise PermissionDenied
-    job = get_object_or_404(Job, pk=job_id, kind__in=(SURVEY_PREVIEW, SURVEY_IMPORT))
+    job = job_for_user(get_object_or_404(Job, pk=job_id, kind__in=(SURVEY_PREVIEW, SURVEY_IMPORT)),
+                       request.user)  # fmt: skip
     if request.method == "POST":
         return _survey_confirm(request, job)
     job_followed(job)
@@ -417,7 +432,7 @@ def survey_undo_job(request, job_id):
     opts = SurveyImport._meta
     if not request.user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}"):
         raise PermissionDenied
-    job = get_object_or_404(Job, pk=job_id, kind=SURVEY_UNDO)
+    job = job_for_user(get_object_or_404(Job, pk=job_id, kind=SURVEY_UNDO), request.user)
     job_followed(job)
     result = job.result or {}
     numbers = ", ".join(f"#{pk}" for pk in job.payload["imports"])

@@ -97,6 +97,10 @@ class ScorecardSnapshotAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Snapshots are immutable records of what was shown: nobody deletes them.
+        return False
+
 
 # ShortlistEntry, ChecklistAnswer and SurgeonPriorities are deliberately not registered: a
 # surgeon's shortlist, notes, checklist answers and priorities are that surgeon's private working

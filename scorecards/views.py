@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from partners.jobs import job_followed
+from partners.jobs import job_followed, job_for_user
 from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 from partners.selectors import months_before
@@ -67,7 +67,7 @@ def recompute(request):
 
 @require_GET
 def compute_job(request, pk):
-    job = get_object_or_404(Job, pk=pk, kind=services.COMPUTE_KIND)
+    job = job_for_user(get_object_or_404(Job, pk=pk, kind=services.COMPUTE_KIND), request.user)
     job_followed(job)
     return render(request, "scorecards/scorecard.html#job", {"job": job})
 

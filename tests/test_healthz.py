@@ -11,7 +11,7 @@ def test_healthz_is_open_to_anonymous_and_reports_each_part(client):
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
-def test_healthz_reports_a_broker_that_cannot_be_reached(client, settings):
+def test_healthz_reports_a_broker_that_cannot_be_reached(client, settings, caplog):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     response = client.get(reverse("healthz"))
@@ -19,7 +19,10 @@ def test_healthz_reports_a_broker_that_cannot_be_reached(client, settings):
     body = response.json()
     assert body["status"] == "error"
     assert body["database"] == "ok"
-    assert body["broker"].startswith("error: OperationalError")
+    # Anybody may call it: the failing part's name only; the details go to the log.
+    assert body["broker"] == "error"
+    assert "127.0.0.1" not in response.content.decode()
+    assert "broker failed: OperationalError" in caplog.text and "127.0.0.1:1" in caplog.text
 
 
 def test_healthz_reports_a_database_that_cannot_be_reached(client, monkeypatch):
@@ -29,7 +32,7 @@ def test_healthz_reports_a_database_that_cannot_be_reached(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", refuse)
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json()["database"] == "error: OperationalError: connection refused"
+    assert response.json()["database"] == "error"
     assert response.json()["broker"] == "ok"
 
 

@@ -46,3 +46,16 @@ def log_in(page, live_server, username):
     page.fill("#id_username", username)
     page.fill("#id_password", "pw-" + username)
     page.click("button[type=submit]")
+
+
+def wait_until(page, expression, timeout=10.0):
+    """Wait until the JavaScript ``expression`` is true in the page. (Playwright's
+    wait_for_function evaluates its predicate with eval, which the site's
+    Content-Security-Policy forbids; page.evaluate is not subject to it.)"""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)

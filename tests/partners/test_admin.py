@@ -47,12 +47,19 @@ def test_data_admin_can_open_change_pages_with_inlines(client, data_admin, evide
     assert b"Promise items" in page.content
 
 
-@pytest.mark.parametrize("role", ["surgeon", "consultant", "outsider"])
+@pytest.mark.parametrize("role", ["surgeon", "consultant"])
 def test_admin_is_refused_to_other_roles(client, request, role):
     client.force_login(request.getfixturevalue(role))
     response = client.get(reverse("admin:partners_mso_changelist"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_tells_a_user_without_a_role_to_ask_for_access(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("admin:partners_mso_changelist"))
+    assert response.status_code == 403
+    assert b"Ask for access" in response.content
 
 
 def test_admin_is_refused_to_anonymous(client):

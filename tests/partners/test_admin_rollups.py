@@ -11,11 +11,12 @@ from unittest import mock
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from partners.jobs import job_enqueue
 from partners.models import Affiliation, Job, SurveyComment, SurveyImport, SurveyResponse
+from partners.roles import CONSULTANT
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps, practice_nps
 from partners.survey_import import survey_import_undo, surveys_import
@@ -437,6 +438,7 @@ def test_the_undo_page_needs_the_delete_permission(client, evidence, queued):
     job = job_enqueue(task=survey_undo, kind="survey_undo", payload={"imports": [evidence[-1].pk]})
     viewer = User.objects.create_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_surveyimport"))
+    viewer.groups.add(Group.objects.get(name=CONSULTANT))  # with no role, no page at all
     client.force_login(viewer)
     url = reverse("survey_undo_job", args=[job.pk])
     assert client.get(reverse("admin:partners_surveyimport_changelist")).status_code == 200

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Q
+from django.test import RequestFactory
 from django.utils.text import slugify
 
 from partners import demo
@@ -36,6 +37,12 @@ from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
 from partners.rollups import rollups_differences
 
 TINY = {"scale": "tiny", "seed": 7, "as_of": "2026-06-01"}
+
+
+def _login_request():
+    # Logins are throttled per client address (django-axes), so they need a request.
+    return RequestFactory().post("/login/")
+
 
 
 def seed(**options):
@@ -204,7 +211,7 @@ def test_demo_users_get_fresh_passwords_that_work():
 
     for username, role in (("surgeon", SURGEON), ("consultant", CONSULTANT),
                            ("dataadmin", DATA_ADMIN)):  # fmt: skip
-        user = authenticate(username=username, password=first[username])
+        user = authenticate(_login_request(), username=username, password=first[username])
         assert user is not None
         assert list(user.groups.values_list("name", flat=True)) == [role]
     assert User.objects.get(username="dataadmin").is_staff
@@ -212,8 +219,8 @@ def test_demo_users_get_fresh_passwords_that_work():
 
     again = dict(LOGIN_LINE.findall(seed(with_demo_users=True, **TINY)))
     assert again["surgeon"] != first["surgeon"]
-    assert authenticate(username="surgeon", password=first["surgeon"]) is None
-    assert authenticate(username="surgeon", password=again["surgeon"]) is not None
+    assert authenticate(_login_request(), username="surgeon", password=first["surgeon"]) is None
+    assert authenticate(_login_request(), username="surgeon", password=again["surgeon"]) is not None
 
 
 def counts():

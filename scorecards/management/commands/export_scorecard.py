@@ -1,8 +1,8 @@
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from partners.csv_export import csv_export_writer
 from scorecards.models import ScorecardSnapshot
 from scorecards.services import latest_snapshot, snapshot_csv_rows, snapshot_document
 
@@ -31,5 +31,5 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(document, indent=2))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = csv_export_writer(self.stdout, lineterminator="\n")
         writer.writerows(snapshot_csv_rows(document))
