@@ -19,12 +19,12 @@ install: $(BIN)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
-# Web server and Celery worker together; Ctrl-C stops both.
+# Web server and one Celery worker for both queues (scorecards and reports); Ctrl-C stops both.
 run: migrate
 	$(BIN)/python manage.py seed_demo --with-demo-users
 	$(BIN)/python manage.py compute_scorecards
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A mso_eval worker --beat --loglevel=INFO --concurrency=2 & \
+	$(BIN)/celery -A mso_eval worker --beat --queues celery,reports --loglevel=INFO --concurrency=2 & \
 	echo; echo "MSO Evaluator is running at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"; echo; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 

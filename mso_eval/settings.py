@@ -214,6 +214,13 @@ CELERY_BEAT_SCHEDULE = {
                    "schedule": float(envint("JOBS_SWEEP_EVERY", 60))},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Consultant reports render on their own queue, so that a burst of PDFs never delays a
+# scorecard snapshot; workers consume "celery", "reports" or both (celery worker -Q).
+CELERY_TASK_ROUTES = {"scorecards.tasks.report_render": {"queue": "reports"}}
+REPORTS_SOFT_TIME_LIMIT = envint("REPORTS_SOFT_TIME_LIMIT", 120)
+REPORTS_TIME_LIMIT = envint("REPORTS_TIME_LIMIT", 150)
+# A worker process is replaced after its task once it holds more than this (KiB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
 # Recompute the scorecards (debounced) whenever evidence changes.
 SCORECARDS_AUTO_RECOMPUTE = envbool("SCORECARDS_AUTO_RECOMPUTE", True)
 
@@ -223,7 +230,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # WeasyPrint logs every step and page at INFO.
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 # django-axes: failed logins and lockouts (WARNING) are logged, successful ones are not.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}

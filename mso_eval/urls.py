@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
+    path("reports/", include("scorecards.reports.urls")),
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("interviews/new", views.interview_create, name="interview_create"),
     path("interviews/practices", views.interview_practice_options, name="interview_practices"),
     path("interviews/<int:pk>/", views.interview_edit, name="interview_edit"),
+    path("interviews/<int:pk>/read", views.interview_detail, name="interview_detail"),
     path("interviews/<int:pk>/delete", views.interview_delete, name="interview_delete"),
     # Data admins' pages in the admin's look (and under its URL prefix).
     path("admin/partners/surveyimport/upload/", admin.site.admin_view(views.survey_upload),

@@ -152,6 +152,22 @@ def interview_list(request):
     })  # fmt: skip
 
 
+@require_GET
+def interview_detail(request, pk):
+    """Any reference interview, read-only, for consultants and data admins. The surgeon is
+    named only with their consent to be quoted (their recorder and data admins see the name
+    anyway: they have it)."""
+    _require_interviewer(request.user)
+    interview = get_object_or_404(
+        ReferenceInterview.objects.select_related("mso", "practice"), pk=pk
+    )
+    own = interview.recorded_by_id == request.user.pk or user_has_role(request.user, DATA_ADMIN)
+    return render(request, "partners/interview_detail.html", {
+        "interview": interview, "named": interview.consent_to_quote or own, "can_edit": own,
+        "ledger": interview.promise_ledger.order_by("service_area"),
+    })  # fmt: skip
+
+
 def _interview_form(request, interview):
     creating = interview.pk is None
     initial = {}

@@ -251,3 +251,71 @@ class SurgeonPriorities(models.Model):
 
     def __str__(self):
         return f"{self.user}'s priorities"
+
+
+# --- Consultant reports ---
+
+
+class PaperSize(models.TextChoices):
+    A4 = "a4", "A4"
+    LETTER = "letter", "US Letter"
+
+
+class Report(models.Model):
+    """A consultant's PDF report for one client, bound to one snapshot, weights and must-haves.
+
+    Everything a render reads is fixed here or in the snapshot: the MSOs (``msos``, slugs in the
+    consultant's order), ``weights``, ``must_haves``, the sections, and ``facts``, the MSOs'
+    profile facts as they stood when the report was created (snapshot documents hold the
+    figures, not the profile), so rendering it again gives the same text. The render runs as
+    ``job`` (a partners Job on the reports queue); the PDF is stored at one path per report.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    client_name = models.CharField(max_length=200)
+    prepared_by = models.CharField(max_length=200, help_text="The name on the cover.")
+    snapshot = models.ForeignKey(ScorecardSnapshot, on_delete=models.PROTECT, related_name="+")
+    msos = models.JSONField(help_text="The MSOs' slugs, in the order chosen.")
+    weights = models.JSONField()
+    must_haves = models.JSONField(default=dict, blank=True)
+    sections = models.JSONField(default=list)
+    paper = models.CharField(max_length=8, choices=PaperSize.choices, default=PaperSize.LETTER)
+    facts = models.JSONField(default=dict, blank=True)
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="report"
+    )
+    file = models.FileField(upload_to="reports/", blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes.")
+    pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="report_user_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(paper__in=PaperSize.values), name="report_paper_valid",
+                violation_error_message="Choose A4 or US Letter.",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"Report #{self.pk} for {self.client_name}"
+
+    @property
+    def status(self):
+        """queued, running, succeeded or failed: the status of its render job."""
+        return self.job.status if self.job else "failed"
+
+    @property
+    def is_done(self):
+        return bool(self.file) and self.job is not None and self.job.status == "succeeded"
+
+    @property
+    def download_name(self):
+        from django.utils.text import slugify
+
+        return f"mso-report-{slugify(self.client_name) or 'client'}-{self.pk}.pdf"

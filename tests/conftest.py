@@ -172,9 +172,21 @@ def stop_worker(proc):
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process on the test database and the configured broker."""
+    """A real Celery worker process on the test database and the configured broker, for the
+    default queue (scorecards, imports); reports have ``reports_worker``."""
     with django_db_blocker.unblock():
-        proc = start_worker(tmp_path_factory.mktemp("worker") / "worker.log", "--pool=solo")
+        proc = start_worker(tmp_path_factory.mktemp("worker") / "worker.log", "--pool=solo",
+                            "--queues", "celery")
+    yield proc
+    stop_worker(proc)
+
+
+@pytest.fixture(scope="session")
+def reports_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker for the ``reports`` queue only, as in production."""
+    with django_db_blocker.unblock():
+        proc = start_worker(tmp_path_factory.mktemp("reports-worker") / "worker.log",
+                            "--pool=solo", "--queues", "reports", "--hostname", "reports@%h")
     yield proc
     stop_worker(proc)
 

@@ -35,7 +35,7 @@ from partners.models import (
 )
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
 from partners.survey_import import surveys_import
-from scorecards.models import Methodology, ShortlistEntry
+from scorecards.models import Methodology, Report, ShortlistEntry
 from scorecards.services import COMPUTE_KIND, scorecard_compute
 
 from .partners.factories import affiliate, make_interview, make_mso, make_practice
@@ -80,6 +80,13 @@ PAGES = {
     "interview_practices":     ("GET",  "L   403 403 200 200 200"),
     "interview_edit":          ("GET",  "L   403 403 403 200 200"),
     "interview_delete":        ("GET",  "L   403 403 403 200 200"),
+    "interview_detail":        ("GET",  "L   403 403 200 200 200"),
+    "report_history":          ("GET",  "L   403 403 200 200 200"),
+    "report_new":              ("GET",  "L   403 403 200 200 200"),
+    # The report was made by another consultant: as if it did not exist, for everyone.
+    "report_detail":           ("GET",  "L   403 403 404 404 404"),
+    "report_download":         ("GET",  "L   403 403 404 404 404"),
+    "report_retry":            ("POST", "L   403 403 404 404 404"),
     "survey_upload":           ("GET",  "L   403 A   A   200 200"),
     # Without a staged export the columns page sends the admin back to the upload.
     "survey_upload_columns":   ("GET",  "L   403 A   A   302 302"),
@@ -196,6 +203,9 @@ def world(queued):
     snapshot, _ = scorecard_compute(as_of=datetime.date(2025, 6, 1))
     assert snapshot.methodology == methodology
     entry = ShortlistEntry.objects.create(user=other_surgeon, mso=mso)
+    report = Report.objects.create(created_by=other_consultant, client_name="Client",
+                                   prepared_by="Other consultant", snapshot=snapshot,
+                                   msos=[mso.slug, mso.slug], weights=methodology.weights())
     jobs = {kind: Job.objects.create(kind=kind, created_by=other_admin, payload=payload)
             for kind, payload in ((COMPUTE_KIND, {}), (SURVEY_PREVIEW, {"file_name": "s.csv"}),
                                   (SURVEY_UNDO, {"imports": [1]}))}  # fmt: skip
@@ -234,7 +244,7 @@ def world(queued):
 
     objects["auditlog_logentry"] = LogEntry.objects.first()
     return {"users": users, "mso": mso, "interview": interview, "entry": entry, "jobs": jobs,
-            "objects": objects}  # fmt: skip
+            "report": report, "objects": objects}  # fmt: skip
 
 
 def _member(username, role, **extra):
@@ -246,13 +256,15 @@ def _member(username, role, **extra):
 def _request_of(key, world):
     """(path, data) of the row's URL, with arguments from the world."""
     jobs, mso = world["jobs"], world["mso"]
-    entry, interview = world["entry"], world["interview"]
+    entry, interview, report = world["entry"], world["interview"], world["report"]
     args = {
         "mso_profile": [mso.slug], "mso_year": [mso.slug, 2025], "mso_interviews": [mso.slug],
         "scorecard_job": [jobs[COMPUTE_KIND].pk],
         "shortlist_remove": [entry.pk], "shortlist_note": [entry.pk],
         "shortlist_checklist": [entry.pk, "ownership_autonomy"],
         "interview_edit": [interview.pk], "interview_delete": [interview.pk],
+        "interview_detail": [interview.pk], "report_detail": [report.pk],
+        "report_download": [report.pk], "report_retry": [report.pk],
         "survey_upload_job": [jobs[SURVEY_PREVIEW].pk], "survey_undo_job": [jobs[SURVEY_UNDO].pk],
         "password_reset_confirm": ["MQ", "set-password"],
         "admin:app_list": ["partners"],

@@ -238,3 +238,32 @@ def test_editing_with_a_crafted_ledger_keeps_the_interview(client, consultant, m
     interview.refresh_from_db()
     assert interview.interviewee != "Dr. Renamed"
     assert list(interview.promise_ledger.values_list("service_area", "outcome")) == [("hr", "kept")]
+
+
+def test_consultants_read_any_interview_and_see_a_name_only_with_consent(client, consultant,
+                                                                         mso):  # fmt: skip
+    from partners.roles import CONSULTANT
+    from tests.conftest import _user
+
+    recorder = _user("recorder", CONSULTANT)
+    private = make_interview(mso, interviewee="Dr. Private Person", recorded_by=recorder,
+                             consent_to_quote=False, promised="Marketing every month.")
+    named = make_interview(mso, interviewee="Dr. Quotable", recorded_by=recorder,
+                           consent_to_quote=True)
+    PromiseItem.objects.create(interview=private, service_area="hr", outcome="broken")
+    client.force_login(consultant)
+    page = client.get(reverse("interview_detail", args=[private.pk])).content.decode()
+    assert "Marketing every month." in page and "Broken" in page
+    assert "Dr. Private Person" not in page and "not named: no consent" in page
+    assert "Edit this interview" not in page
+    page = client.get(reverse("interview_detail", args=[named.pk])).content.decode()
+    assert "Dr. Quotable" in page
+    client.force_login(recorder)
+    assert "Dr. Private Person" in client.get(
+        reverse("interview_detail", args=[private.pk])).content.decode()
+
+
+def test_surgeons_cannot_read_interviews(client, surgeon, mso):
+    interview = make_interview(mso)
+    client.force_login(surgeon)
+    assert client.get(reverse("interview_detail", args=[interview.pk])).status_code == 403
