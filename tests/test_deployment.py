@@ -13,7 +13,7 @@ from django.core.management import get_commands
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker"]
+APP_SERVICES = ["migrate", "web", "worker", "report-worker"]
 
 
 def _command(service):
@@ -22,12 +22,13 @@ def _command(service):
 
 
 def test_the_stack_has_the_expected_services():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "report-worker",
+                             "beat"}
     assert SERVICES["postgres"]["image"].startswith("postgres:16")
     assert SERVICES["redis"]["image"].startswith("redis:7")
 
 
-@pytest.mark.parametrize("service", ["postgres", "redis", "web", "worker"])
+@pytest.mark.parametrize("service", ["postgres", "redis", "web", "worker", "report-worker"])
 def test_long_running_services_have_health_checks(service):
     assert SERVICES[service]["healthcheck"]["test"]
 
@@ -51,10 +52,16 @@ def test_app_services_are_configured_from_the_environment(service):
     assert SERVICES[service]["build"] == "."
 
 
-@pytest.mark.parametrize("service", ["web", "worker"])
+@pytest.mark.parametrize("service", ["web", "worker", "report-worker"])
 def test_web_and_worker_share_the_media_volume_for_staged_uploads(service):
     assert "media:/app/var/media" in SERVICES[service]["volumes"]
     assert SERVICES[service]["environment"]["FILE_UPLOAD_TEMP_DIR"].startswith("/app/var/media")
+
+
+def test_each_worker_consumes_its_own_queue():
+    names = ("worker", "report-worker")
+    queues = {s: _command(s)[_command(s).index("--queues") + 1] for s in names}
+    assert queues == {"worker": "celery", "report-worker": "reports"}
 
 
 def test_migrate_runs_a_management_command_that_exists():
