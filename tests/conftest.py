@@ -153,8 +153,9 @@ def start_worker(log, *args):
     )  # fmt: skip
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mso_eval", "worker", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "--loglevel=INFO", *args],
+            [sys.executable, "-m", "celery", "-A", "tests.worker_app", "worker",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+             *args],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     proc.log_path = log

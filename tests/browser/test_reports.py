@@ -31,7 +31,7 @@ def _shoot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("viewport", ["desktop"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_a_consultant_builds_a_report_watches_it_and_downloads_it(
     request, viewport, live_server, consultant, snapshot, reports_worker, tmp_path
 ):

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from partners.models import Job, JobStatus
 from scorecards.models import MsoScorecard, Report
 from scorecards.reports.services import report_create, too_long_message
-from scorecards.services import scorecard_compute
+from scorecards.services import COMPUTE_KIND, scorecard_compute, scorecards_request_recompute
 from scorecards.tasks import report_render
 from tests.conftest import start_worker, stop_worker, wait_for
 
@@ -55,6 +55,22 @@ def test_a_report_worker_renders_the_pdf_end_to_end(reports_worker, consultant, 
         assert "Worker Client" in PdfReader(f).pages[0].extract_text()
     assert report.job.progress == 100 and report.job.attempts == 1
     assert "scorecards.tasks.report_render" in reports_worker.log_path.read_text()
+
+
+def test_a_burst_of_reports_does_not_delay_a_snapshot(celery_worker, reports_worker, consultant,
+                                                      snapshot):  # fmt: skip
+    reports = [_report(consultant, snapshot, client=f"Client {i}") for i in range(10)]
+    call_command("seed_demo", scale="tiny", seed=3, responses=1, stdout=io.StringIO())
+    compute = scorecards_request_recompute(countdown=0)
+    wait_for(_finished(compute), worker=celery_worker, timeout=90)
+    assert compute.status == JobStatus.SUCCEEDED, compute.error
+    # The snapshot ran while most reports still waited for the one report worker.
+    done = Job.objects.filter(pk__in=[r.job_id for r in reports], status=JobStatus.SUCCEEDED,
+                              finished_at__lte=compute.finished_at).count()  # fmt: skip
+    assert done < 5, f"the snapshot waited for {done} reports"
+    wait_for(_finished(*[r.job for r in reports]), worker=reports_worker, timeout=240)
+    assert {r.job.status for r in reports} == {JobStatus.SUCCEEDED}
+    assert Job.objects.get(pk=compute.pk).kind == COMPUTE_KIND
 
 
 def _child_pids(pid):
