@@ -2,7 +2,8 @@
 
 ``report_pdf(report) -> (pdf bytes, page count)`` is a pure function of the report's row and
 its snapshot. WeasyPrint fetches resources only through ``StaticOnlyFetcher``: the app's own
-static files (found by Django's static file finders) and ``data:`` URLs; every other URL,
+static files (found by Django's static file finders, or collected under their hashed
+names when DEBUG is off) and ``data:`` URLs; every other URL,
 ``file:`` or network, is refused and logged. The template inlines nothing from the web.
 
 One ``FontConfiguration`` is made per process and reused: building one reads the system's
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from weasyprint import HTML
@@ -55,11 +57,7 @@ class StaticOnlyFetcher(URLFetcher):
         origin = urlsplit(BASE_URL)
         if (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc) and \
                 parts.path.startswith(self.static_path):  # fmt: skip
-            relative = unquote(parts.path[len(self.static_path):])
-            try:
-                path = finders.find(relative) if ".." not in relative.split("/") else None
-            except SuspiciousFileOperation:
-                path = None
+            path = static_file(unquote(parts.path[len(self.static_path):]))
             if path:
                 with open(path, "rb") as f:
                     body = f.read()
@@ -68,6 +66,21 @@ class StaticOnlyFetcher(URLFetcher):
         self.refused.append(url)
         logger.warning("report resource refused: %s", url[:200])
         raise ResourceRefused(f"Only the app's own static files may be used: {url[:200]}")
+
+
+def static_file(relative):
+    """The path on disk of the app's static file ``relative``, or None: found by the static
+    file finders, or among the collected files where the name carries the manifest's hash (as
+    ``{% static %}`` writes it when DEBUG is off)."""
+    if ".." in relative.split("/"):
+        return None
+    try:
+        path = finders.find(relative)
+        if not path and staticfiles_storage.exists(relative):
+            path = staticfiles_storage.path(relative)
+    except (SuspiciousFileOperation, NotImplementedError):
+        return None
+    return path
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.template.defaultfilters import floatformat
+from django.templatetags.static import static
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -19,7 +20,7 @@ from partners.roles import CONSULTANT
 from scorecards.models import MsoScorecard, Report
 from scorecards.reports import render as report_render_module
 from scorecards.reports.content import SECTIONS
-from scorecards.reports.render import StaticOnlyFetcher, html_pdf, report_pdf
+from scorecards.reports.render import StaticOnlyFetcher, html_pdf, report_pdf, static_file
 from scorecards.reports.services import (
     TOO_FEW_MSOS,
     report_create,
@@ -162,6 +163,20 @@ def test_the_url_fetcher_serves_static_files_and_refuses_other_hosts_and_files(l
     assert "file:///etc/passwd" in fetcher.refused
     assert len(fetcher.refused) == 4
     assert b"root:" not in pdf
+
+
+def test_with_debug_off_the_report_gets_its_stylesheet_under_its_hashed_name(settings, tmp_path):
+    # A deployed worker's {% static %} writes the manifest's hashed name, which no finder knows.
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    call_command("collectstatic", "--no-input", verbosity=0)
+    href = static("css/report.css")
+    assert href != "/static/css/report.css"
+    fetcher = StaticOnlyFetcher()
+    html_pdf(f'<link rel="stylesheet" href="{href}"><p>x</p>', fetcher=fetcher)
+    assert fetcher.refused == []
+    assert static_file("css/report.css")  # the source name still works
 
 
 def test_html_in_a_client_name_and_an_mso_text_is_shown_as_text(consultant, snapshot, queued,
