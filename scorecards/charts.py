@@ -42,6 +42,7 @@ API (each returns an SVG string):
     The promise ledger: one stacked bar per service area of kept / partly kept / broken.
 """
 
+import itertools
 import math
 import secrets
 
@@ -615,7 +616,8 @@ def score_grid(points, *, title="Total score and footprint"):
     "href"}``. The x axis uses a log(1 + x) scale, labelled "log scale": it spreads the many
     small MSOs apart from the few large ones and still puts 0 practices on the axis. Dashed
     lines mark the medians of the plotted points. Each point is a link (if it has an href)
-    with a ``<title>`` tooltip; up to 30 points, the top-scoring ones are also labelled.
+    with a ``<title>`` tooltip; up to 30 points, the top-scoring ones (at most 12) are also
+    labelled, beside the point or, where that is taken, further out on its line.
     Points with ``y`` None (unranked) or no ``x`` are not plotted; they are listed in the
     description and counted under the chart.
     """
@@ -713,15 +715,20 @@ def score_grid(points, *, title="Total score and footprint"):
             cx, cy = xv(x), yv(y)
             text = _fit(label, 130)
             w = _text_width(text)
-            for lx, anchor in ((cx + 8, "start"), (cx - 8, "end")):
+            # beside the point, then further out on its line, then a line above or below
+            # (clustered points keep short labels, such as a report's rank numbers, legible)
+            spots = [(cx + 8, "start"), (cx - 8, "end")]
+            spots += [(cx + 8 + k * (w + 5), "start") for k in range(1, 4)]
+            spots += [(cx - 8 - k * (w + 5), "end") for k in range(1, 4)]
+            for (lx, anchor), ly in itertools.product(spots, (cy, cy - FS, cy + FS)):
                 bx = lx if anchor == "start" else lx - w
-                box = (bx, cy - FS * 0.65, bx + w, cy + FS * 0.45)
+                box = (bx, ly - FS * 0.65, bx + w, ly + FS * 0.45)
                 if box[0] < x0 + 2 or box[2] > x1 - 2 or box[1] < y0 + 2 or box[3] > y1 - 2:
                     continue
                 if any(_overlap(box, b) for b in boxes):
                     continue
                 boxes.append(box)
-                out.append(_text(lx, cy + FS * 0.35, text, anchor=anchor, fill=INK))
+                out.append(_text(lx, ly + FS * 0.35, text, anchor=anchor, fill=INK))
                 break
         words.extend(
             f"{label}: score {_plain(y)}, {_count(x)} practices"

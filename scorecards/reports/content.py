@@ -198,8 +198,9 @@ def _must_have_lines(must_haves, service_labels):
 
 def _add_charts(context, rows, bands, service_labels, draw=chart_image):
     """The SVG charts of scorecards/charts.py, drawn once each, as images (``draw``)."""
+    # On paper a point has no tooltip: each is labelled with its rank, named in the caption.
     context["grid_chart"] = draw(charts.score_grid(
-        [{"label": r["name"], "x": r["facts"]["active_practices"],
+        [{"label": str(r["mine"]["rank"]), "x": r["facts"]["active_practices"],
           "y": r["mine"]["total"] if r["mine"]["ranked"] else None} for r in rows],
         title="Total score with the client's weights against footprint",
     ))  # fmt: skip

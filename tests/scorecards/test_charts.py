@@ -293,3 +293,10 @@ def test_text_fitting_and_formatting():
     assert charts._num(-0.4) == "0" and charts._num(-12.5) == "\u221212"
     assert charts._compact(812) == "812" and charts._compact(2210) == "2.2k"
     assert charts._compact(12_850) == "13k" and charts._compact(1_250_000) == "1.2M"
+
+
+def test_score_grid_labels_each_of_twelve_clustered_points_with_its_short_label():
+    # A report's 12 MSOs of about the same footprint and score, labelled by rank.
+    points = [{"label": str(i), "x": 48 + i % 3, "y": 70 - i} for i in range(1, 13)]
+    shown = texts(parse(charts.score_grid(points)))
+    assert all(str(i) in shown for i in range(1, 13))
