@@ -775,12 +775,16 @@ def _overlap(a, b):
 # --------------------------------------------------------------------------- promise ledger
 
 
-def ledger_bars(areas, *, title="Promise ledger by service area"):
+def ledger_bars(areas, *, title="Promise ledger by service area", scale_total=None,
+                words_always=True):
     """The promise ledger: per service area a stacked bar of kept / partly kept / broken.
 
     ``areas``: dicts ``{"label", "kept", "partly", "broken"}``. Bars share one scale (the
-    largest total), so an area with little evidence has a short bar; each row also states its
-    counts in words. An area with no promises says so.
+    largest total, or ``scale_total`` where one ledger is drawn as several charts), so an area
+    with little evidence has a short bar; each row also states its counts in words (with
+    ``words_always`` False, only where a bar is too narrow to show each count on it: print
+    has no tooltip, and WeasyPrint lays out SVG text letter by letter). An area with no
+    promises says so.
     """
     areas = list(areas)
     x0, x1 = 4.0, WIDTH - 4.0
@@ -793,7 +797,7 @@ def ledger_bars(areas, *, title="Promise ledger by service area"):
     top = 14 + 20 * (lines - 1) + 10
     rh = 46.0
     totals = [sum(int(a.get(k) or 0) for k, *_ in kinds) for a in areas]
-    scale = (x1 - x0) / max(max(totals, default=0), 1)
+    scale = (x1 - x0) / max(scale_total or 0, max(totals, default=0), 1)
     words = []
     for i, a in enumerate(areas):
         ry = top + i * rh
@@ -807,7 +811,10 @@ def ledger_bars(areas, *, title="Promise ledger by service area"):
         lw = _text_width(label, FS, True)
         # counts in words: right of the label, else right of the bar, else shortened
         summary, at_bar = full, False
-        if total and lw + _text_width(full) + 10 > x1 - x0:
+        shown_on_bar = all(_text_width(str(c), FS, True) + 6 <= c * scale for c in counts if c)
+        if total and not words_always and shown_on_bar:
+            summary = ""
+        elif total and lw + _text_width(full) + 10 > x1 - x0:
             if bar_end + 8 + _text_width(full) <= x1:
                 at_bar = True
             else:
@@ -824,6 +831,8 @@ def ledger_bars(areas, *, title="Promise ledger by service area"):
         elif at_bar:
             out.append(_text(x0, ly, _fit(label, x1 - x0, FS, True), weight="600", fill=INK))
             out.append(_text(bar_end + 8, by + bh / 2 + FS * 0.35, summary, fill=MUTED))
+        elif not summary:
+            out.append(_text(x0, ly, _fit(label, x1 - x0, FS, True), weight="600", fill=INK))
         else:
             sw = _text_width(summary)
             out.append(_text(x0, ly, _fit(label, x1 - x0 - sw - 10, FS, True), weight="600",

@@ -220,6 +220,12 @@ def _add_charts(context, rows, bands, service_labels, draw=chart_image):
         r["ppd_chart"] = draw(charts.ppd_bar(
             nps["promoters"], nps["passives"], nps["detractors"],
             title=f"Promoters, passives and detractors: {r['name']}"))
-        r["ledger_chart"] = draw(charts.ledger_bars(
-            [{**a, "label": service_labels.get(a["area"], a["area"])} for a in r["ledger"]],
-            title=f"Promises kept by {r['name']}, per service area")) if r["ledger"] else ""
+        # The ledger in two charts side by side, on one scale: half the height of one.
+        areas = [{**a, "label": service_labels.get(a["area"], a["area"])} for a in r["ledger"]]
+        most = max((sum(int(a.get(k) or 0) for k in ("kept", "partly", "broken")) for a in areas),
+                   default=0)  # fmt: skip
+        half = (len(areas) + 1) // 2
+        parts = [part for part in (areas[:half], areas[half:]) if part]
+        r["ledger_charts"] = [draw(charts.ledger_bars(
+            part, title=f"Promises kept by {r['name']}, per service area ({k} of {len(parts)})",
+            scale_total=most, words_always=False)) for k, part in enumerate(parts, 1)]

@@ -300,3 +300,12 @@ def test_score_grid_labels_each_of_twelve_clustered_points_with_its_short_label(
     points = [{"label": str(i), "x": 48 + i % 3, "y": 70 - i} for i in range(1, 13)]
     shown = texts(parse(charts.score_grid(points)))
     assert all(str(i) in shown for i in range(1, 13))
+
+
+def test_ledger_for_print_states_counts_in_words_only_where_a_bar_cannot_show_them():
+    areas = [{"label": "Marketing", "kept": 5, "partly": 2, "broken": 3},
+             {"label": "HR", "kept": 40, "partly": 1, "broken": 0}]  # 1 partly: too narrow
+    shown = texts(parse(charts.ledger_bars(areas, words_always=False)))
+    assert "5 kept · 2 partly · 3 broken" not in shown and {"5", "2", "3"} <= set(shown)
+    assert "40 kept · 1 partly · 0 broken" in shown
+    assert "5 kept · 2 partly · 3 broken" in texts(parse(charts.ledger_bars(areas)))
