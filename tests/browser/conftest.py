@@ -2,8 +2,10 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls that
 # fixtures make there are still plain synchronous code.
@@ -15,6 +17,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update",
 ]  # fmt: skip
+
+
+SHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +64,22 @@ def wait_until(page, expression, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {expression}")
         page.wait_for_timeout(50)
+
+
+def watch(page, *, warnings=False):
+    """The page's console errors (and warnings, if asked) and uncaught exceptions, each with
+    its page's address, collected from now on."""
+    kinds = ("error", "warning") if warnings else ("error",)
+    problems = []
+    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
+            if m.type in kinds else None)  # fmt: skip
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    return problems
+
+
+def shoot(page, name):
+    """A full-page screenshot under VAR_DIR/screenshots, named with the viewport's width."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True,
+                    caret="initial")  # hiding the caret leaves style="" on inputs

@@ -4,33 +4,16 @@ Screenshots of each page at 1280 and 390 px go to var/test/screenshots/."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group, User
 
 from partners.roles import SURGEON
 from scorecards.models import ShortlistEntry
 
-from .conftest import log_in, wait_until
+from .conftest import log_in, shoot, wait_until, watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-def _watch(page):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def _shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True,
-                    caret="initial")  # hiding the caret leaves style="" on inputs
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -38,13 +21,13 @@ def test_a_surgeon_filters_opens_a_profile_and_shortlists(request, viewport, liv
                                                           surgeon, snapshot):  # fmt: skip
     page = request.getfixturevalue(viewport)
     page.set_default_timeout(10_000)
-    errors = _watch(page)
+    errors = watch(page)
     log_in(page, live_server, "surgeon")
     page.goto(f"{live_server.url}/msos/")
     cards = page.locator("li.mso-card")
     everyone = cards.count()
     assert everyone > 3
-    _shoot(page, "directory")
+    shoot(page, "directory")
 
     # A filter swaps the results through htmx: the URL carries it, no full reload.
     page.evaluate("window.notReloaded = true")
@@ -63,7 +46,7 @@ def test_a_surgeon_filters_opens_a_profile_and_shortlists(request, viewport, liv
     page.wait_for_url("**/msos/*/")
     assert page.locator("h1").inner_text() == name
     assert page.locator("svg[role=img]").count() >= 2
-    _shoot(page, "profile")
+    shoot(page, "profile")
     page.get_by_role("link", name=re.compile("See (each|the) practice")).first.click()
     assert page.locator("#practices tbody tr").count() > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
@@ -75,7 +58,7 @@ def test_a_surgeon_filters_opens_a_profile_and_shortlists(request, viewport, liv
     page.locator("textarea").first.fill("Ask about call coverage.")
     page.get_by_role("button", name="Save note").first.click()
     page.wait_for_timeout(300)
-    _shoot(page, "shortlist")
+    shoot(page, "shortlist")
     assert ShortlistEntry.objects.get(user=surgeon).note == "Ask about call coverage."
     assert errors == []
 
@@ -104,7 +87,7 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
                                                             snapshot):  # fmt: skip
     page = desktop
     page.set_default_timeout(10_000)
-    errors = _watch(page)
+    errors = watch(page)
     log_in(page, live_server, "surgeon")
     page.goto(f"{live_server.url}/msos/")
     for box in page.locator("input[name=m]").all()[:3]:
@@ -112,7 +95,7 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
     page.get_by_role("button", name="Compare the ticked MSOs").click()
     page.wait_for_url("**/compare/?m=*")
     assert page.locator("table.compare thead th a").count() == 3
-    _shoot(page, "compare")
+    shoot(page, "compare")
     before = page.locator("tr.total-row").inner_text()
 
     # Only support breadth counts: the totals and ranks change at once, without a reload.
@@ -133,7 +116,7 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
     wait_until(page, "document.querySelectorAll('tr.total-row .flag').length === 3")
     assert "patient NPS is not at least 100" in page.locator("tr.total-row").inner_text()
     assert page.locator("table.compare thead th a").count() == 3
-    _shoot(page, "compare-priorities")
+    shoot(page, "compare-priorities")
     assert errors == []
 
 
@@ -142,7 +125,7 @@ def test_a_surgeon_reweights_the_directory_and_follows_figures_to_their_evidence
         request, viewport, live_server, surgeon, snapshot):
     page = request.getfixturevalue(viewport)
     page.set_default_timeout(10_000)
-    errors = _watch(page)
+    errors = watch(page)
     log_in(page, live_server, "surgeon")
     page.goto(f"{live_server.url}/msos/")
     names = page.locator("li.mso-card h2 a")
@@ -158,7 +141,7 @@ def test_a_surgeon_reweights_the_directory_and_follows_figures_to_their_evidence
     page.wait_for_selector("text=your own priorities")
     assert page.evaluate("window.notReloaded") is True
     assert names.all_inner_texts() != before
-    _shoot(page, "directory-priorities")
+    shoot(page, "directory-priorities")
 
     # A year of the NPS series, then the interviews behind the partners' figures.
     names.first.click()
@@ -167,11 +150,11 @@ def test_a_surgeon_reweights_the_directory_and_follows_figures_to_their_evidence
     page.wait_for_url("**/years/*/")
     assert page.locator("tbody tr").count() > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    _shoot(page, "year")
+    shoot(page, "year")
     page.go_back()
     page.get_by_role("link", name="See each interview").click()
     page.wait_for_url("**/interviews/")
     assert page.locator("h1").inner_text().startswith("What the surgeon partners of")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    _shoot(page, "interviews")
+    shoot(page, "interviews")
     assert errors == []

@@ -1,37 +1,14 @@
 """Under the Content-Security-Policy (no inline script or style, no eval) the main pages load
 with no violation and no console error, and htmx still swaps."""
 
-import datetime
-import io
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from partners.models import MSO
-from scorecards.services import scorecard_compute
 
-from .conftest import wait_until
+from .conftest import shoot, wait_until, watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-@pytest.fixture
-def snapshot():
-    as_of = datetime.date(2026, 6, 1)
-    call_command("seed_demo", scale="tiny", seed=3, as_of=as_of.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=as_of)[0]
-
-
-def _watch(page):
-    problems = []
-    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
-            if m.type in ("error", "warning") else None)  # fmt: skip
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
-    return problems
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -39,7 +16,7 @@ def test_the_main_pages_work_under_the_csp(request, viewport, live_server, snaps
     User.objects.create_superuser("root", password="pw-root")
     page = request.getfixturevalue(viewport)
     page.set_default_timeout(10_000)
-    problems = _watch(page)
+    problems = watch(page, warnings=True)
     page.goto(f"{live_server.url}/login/")
     assert "script-src 'self'" in page.evaluate(
         "fetch(location.href).then(r => r.headers.get('content-security-policy'))")
@@ -68,14 +45,11 @@ def test_the_main_pages_work_under_the_csp(request, viewport, live_server, snaps
     page.select_option("#id_mso", slugs[1] if page.locator(f"#id_mso option[value='{slugs[1]}']")
                        .count() else index_value(page))  # fmt: skip
     wait_until(page, "document.querySelectorAll('#id_practice option').length > 1")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"csp-interview-{viewport}.png"), full_page=True,
-                    caret="initial")
+    shoot(page, "csp-interview")
     # Logged out, the login page.
     page.locator("form[action='/logout/'] button").click()
     page.wait_for_url("**/login/")
-    page.screenshot(path=str(SHOTS / f"csp-login-{viewport}.png"), full_page=True,
-                    caret="initial")
+    shoot(page, "csp-login")
     assert problems == []
 
 

@@ -2,33 +2,12 @@
 PDF, rendered by a real report worker. Screenshots at 1280 and 390 px go to
 var/test/screenshots/."""
 
-import datetime
-import io
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from pypdf import PdfReader
 
-from scorecards.services import scorecard_compute
-
-from .conftest import log_in
+from .conftest import log_in, shoot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-SHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-@pytest.fixture
-def snapshot():
-    as_of = datetime.date(2026, 6, 1)
-    call_command("seed_demo", scale="tiny", seed=3, as_of=as_of.isoformat(), stdout=io.StringIO())
-    return scorecard_compute(as_of=as_of)[0]
-
-
-def _shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -52,7 +31,7 @@ def test_a_consultant_builds_a_report_watches_it_and_downloads_it(
     page.fill("#mso-search", "")
     choices.nth(1).locator("input").check()
     assert page.locator("#mso-count").inner_text() == "2 chosen."
-    _shoot(page, "report-new")
+    shoot(page, "report-new")
     page.get_by_label("A4", exact=True).check()
     page.get_by_role("button", name="Create the report").click()
 
@@ -60,12 +39,12 @@ def test_a_consultant_builds_a_report_watches_it_and_downloads_it(
     page.wait_for_selector("#report-status")
     page.evaluate("window.notReloaded = true")
     assert page.locator("#report-status progress").count() == 1
-    _shoot(page, "report-status")
+    shoot(page, "report-status")
     download_link = page.get_by_role("link", name="Download the PDF")
     download_link.wait_for(timeout=60_000)
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("#report-status[hx-trigger]").count() == 0  # polling stopped
-    _shoot(page, "report-done")
+    shoot(page, "report-done")
     with page.expect_download() as info:
         download_link.click()
     path = tmp_path / "report.pdf"
@@ -77,5 +56,5 @@ def test_a_consultant_builds_a_report_watches_it_and_downloads_it(
     page.get_by_role("link", name="Your reports").click()
     assert page.locator("table.reports tbody tr").count() == 1
     assert "Browser Client" in page.locator("table.reports").inner_text()
-    _shoot(page, "report-history")
+    shoot(page, "report-history")
     assert errors == []
