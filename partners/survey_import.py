@@ -316,6 +316,7 @@ class _Rows:
         self.scores = dict(SCORES)  # score as written -> score
         self.good = self.without_id = self.unfinished = self.unanswered = 0
         self.unmatched = {}  # practice value -> rows
+        self.i_comment = layout.index.get("comment")
         fmt = layout.format
         self.exported = fmt is not PLAIN
         # The day as written is in the first 10 characters of any stamp (YYYY-MM-DD or
@@ -337,7 +338,7 @@ class _Rows:
         i_code = index.get("practice")
         fixed = self.practice_id
         i_day, i_score = index["responded_on"], index["score"]
-        i_id, i_comment = index.get("response_id"), index.get("comment")
+        i_id = index.get("response_id")
         i_finished, unfinished = self.layout.finished, self.layout.format.unfinished
         cut = self.day_cut
         practices, days, scores, source = self.practices.ids, self.days, self.scores, self.source
@@ -365,19 +366,9 @@ class _Rows:
                         if row is None:
                             continue
                         practice_id, day, score, response_id = row
-                    if practice_id is None:
-                        if response_id:
-                            yield line, None, None, None, response_id, None
-                        continue
-                    comment = None
-                    if i_comment is not None:
-                        comment = values[i_comment].strip() or None
-                        if comment and "\r" in comment:
-                            comment = comment.replace("\r\n", "\n")
-                    self.good += 1
-                    if response_id is None:
-                        self.without_id += 1
-                    yield line, practice_id, day, score, response_id, comment
+                    row = self._row(line, values, practice_id, day, score, response_id)
+                    if row is not None:
+                        yield row
                 return
             except csv.Error as exc:
                 # The reader goes on with the next record: report every line that is wrong.
@@ -399,18 +390,25 @@ class _Rows:
             response_id = None
             if "response_id" in index:
                 response_id = values[index["response_id"]].strip() or None
-            row = self._check(line, values, response_id)
-            if row is None:
-                continue
-            practice_id, day, score, response_id = row
-            if practice_id is None:
-                if response_id:
-                    yield line, None, None, None, response_id, None
-                continue
-            comment = values[index["comment"]].strip() or None if "comment" in index else None
-            self.good += 1
-            self.without_id += response_id is None
-            yield line, practice_id, day, score, response_id, comment
+            checked = self._check(line, values, response_id)
+            row = None if checked is None else self._row(line, values, *checked)
+            if row is not None:
+                yield row
+
+    def _row(self, line, values, practice_id, day, score, response_id):
+        """The row to stage for a checked record: a good row, a bad row that has a response id
+        (so that a repeated id is reported on it too), or None."""
+        if practice_id is None:
+            return (line, None, None, None, response_id, None) if response_id else None
+        comment = None
+        if self.i_comment is not None:
+            comment = values[self.i_comment].strip() or None
+            if comment and "\r" in comment:
+                comment = comment.replace("\r\n", "\n")
+        self.good += 1
+        if response_id is None:
+            self.without_id += 1
+        return line, practice_id, day, score, response_id, comment
 
     def _check(self, line, values, response_id):
         """Check one row thoroughly. Return None for a row to skip (blank, or an export's row

@@ -23,7 +23,6 @@ from .render import report_pdf
 
 REPORT_KIND = "report_render"
 REPORT_TASK = "scorecards.tasks.report_render"  # by name: the task module imports this one
-REPORT_QUEUE = "reports"
 
 TOO_FEW_MSOS = f"Choose at least {MIN_MSOS} MSOs."
 TOO_MANY_MSOS = f"Choose at most {MAX_MSOS} MSOs."
