@@ -164,6 +164,16 @@ def test_delighted_export_keeps_the_comment_and_the_day_of_each_stamps_offset(pr
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("row", [1, 3])  # read with the header rows, and on the fast path
+def test_a_comment_keeps_its_line_breaks_as_newlines_wherever_its_row_is_read(practices, row):
+    lines = sample("delighted.csv").decode().splitlines()
+    lines[row] = lines[row].replace(",10,Very kind staff.,", ',10,"Very kind.\r\nThank you.",')
+    lines[row] = lines[row].replace(",9,,", ',9,"Very kind.\r\nThank you.",')
+    load("\r\n".join(lines).encode())
+    assert "Very kind.\nThank you." in SurveyComment.objects.values_list("text", flat=True)
+
+
+@pytest.mark.django_db
 def test_typeform_utc_stamps_count_on_the_day_of_the_chosen_zone(practices):
     report = load(sample("typeform.csv"))  # the default zone: settings.TIME_ZONE, Chicago
 
