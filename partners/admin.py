@@ -32,6 +32,7 @@ from .models import (
     ReferenceInterview,
     SurveyComment,
     SurveyImport,
+    SurveyMapping,
     SurveyResponse,
     overlap_message,
 )
@@ -446,6 +447,26 @@ class BenchmarkAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["name", "kind", "value", "source", "year"]
     list_filter = ["kind", "year"]
     search_fields = ["name", "key", "source"]
+
+
+@admin.register(SurveyMapping)
+class SurveyMappingAdmin(admin.ModelAdmin):
+    """The column mappings the survey upload saved and offers next time: read and deleted
+    here (a deleted one is simply not offered), made and replaced only by confirming an
+    import, so that a mapping always names columns a real file had."""
+
+    list_display = ["tool", "practice", "score_column", "date_column", "id_column",
+                    "practice_column", "time_zone", "saved_by", "saved_at"]  # fmt: skip
+    list_filter = ["tool"]
+    search_fields = ["practice__code", "practice__name", "score_column", "date_column"]
+    list_select_related = ["practice", "saved_by"]
+    readonly_fields = [f.name for f in SurveyMapping._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Job)

@@ -23,7 +23,7 @@ from django.db.models.signals import pre_delete, pre_save
 # Audited models of this app; the scorecards app registers its methodology the same way.
 AUDITED = ["MSO", "MSOService", "Practice", "Affiliation", "Accreditation", "QualityDesignation",
            "ReferenceInterview", "Claim", "Benchmark", "AggregateNPSSubmission",
-           "SurveyImport"]  # fmt: skip
+           "SurveyImport", "SurveyMapping"]  # fmt: skip
 USER_FIELDS = ["username", "first_name", "last_name", "email", "is_active", "is_staff",
                "is_superuser"]  # fmt: skip
 IMMUTABLE = "The audit trail cannot be changed or deleted."

@@ -31,6 +31,7 @@ from partners.models import (
     Job,
     QualityDesignation,
     SurveyComment,
+    SurveyMapping,
     SurveyResponse,
 )
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
@@ -138,6 +139,8 @@ ADMIN_MODELS = {
     "partners_claim":                  ("200 200 200 200 200 302", "200 200 200 200 200 302"),
     "partners_benchmark":              ("200 200 200 200 200 302", "200 200 200 200 200 302"),
     "partners_job":                    ("200 403 200 200 200 302", "200 403 200 200 200 302"),
+    # Saved survey mappings: made by confirming an import; read and deleted here.
+    "partners_surveymapping":          ("200 403 200 200 200 302", "200 403 200 200 200 302"),
     "scorecards_methodology":          ("200 200 200 200 200 302", "200 200 200 200 200 302"),
     # Snapshots are immutable: no add, no change, no delete.
     "scorecards_scorecardsnapshot":    ("200 403 200 403 200 302", "200 403 200 403 200 302"),
@@ -238,6 +241,8 @@ def world(queued):
         "partners_claim": Claim.objects.create(mso=mso, statement="We answer in a day."),
         "partners_benchmark": Benchmark.objects.first(),
         "partners_job": jobs[COMPUTE_KIND],
+        "partners_surveymapping": SurveyMapping.objects.create(
+            tool="qualtrics", practice=practice, score_column="Q1", date_column="RecordedDate"),
         "scorecards_methodology": methodology, "scorecards_scorecardsnapshot": snapshot,
     }  # fmt: skip
     from auditlog.models import LogEntry

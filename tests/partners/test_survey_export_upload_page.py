@@ -124,6 +124,25 @@ def test_the_saved_mapping_is_offered_next_time(client, data_admin, practices, q
 
 
 @pytest.mark.django_db
+def test_data_admins_read_saved_mappings_in_the_admin_and_a_deleted_one_is_not_offered(
+    client, data_admin, practices, queued
+):
+    oak, _bay = practices
+    client.force_login(data_admin)
+    mapping = SurveyMapping.objects.create(tool="typeform", practice=oak,
+                                           score_column="Anything else?",
+                                           date_column="Start Date (UTC)")  # fmt: skip
+    listing = text(client.get(reverse("admin:partners_surveymapping_changelist")))
+    assert "Anything else?" in listing and "Start Date (UTC)" in listing
+    client.post(reverse("admin:partners_surveymapping_delete", args=[mapping.pk]),
+                {"post": "yes"})  # fmt: skip
+    assert not SurveyMapping.objects.exists()
+
+    upload(client, "typeform.csv", practice="OAK-01")
+    assert "were last imported" not in text(client.get(COLUMNS))
+
+
+@pytest.mark.django_db
 def test_one_practice_for_the_whole_file_and_an_unmatched_practice_listed(
         client, data_admin, practices, queued):  # fmt: skip
     client.force_login(data_admin)
