@@ -59,14 +59,16 @@ def test_a_report_worker_renders_the_pdf_end_to_end(reports_worker, consultant, 
 
 def test_a_burst_of_reports_does_not_delay_a_snapshot(celery_worker, reports_worker, consultant,
                                                       snapshot):  # fmt: skip
-    reports = [_report(consultant, snapshot, client=f"Client {i}") for i in range(10)]
+    # New evidence first, so that the snapshot has work to do; then the burst, then the snapshot.
     call_command("seed_demo", scale="tiny", seed=3, responses=1, stdout=io.StringIO())
+    reports = [_report(consultant, snapshot, client=f"Client {i}") for i in range(10)]
     compute = scorecards_request_recompute(countdown=0)
     wait_for(_finished(compute), worker=celery_worker, timeout=90)
     assert compute.status == JobStatus.SUCCEEDED, compute.error
-    # The snapshot ran while most reports still waited for the one report worker.
+    # The snapshot started while most reports still waited for the one report worker (on a
+    # shared queue it would start after all 10).
     done = Job.objects.filter(pk__in=[r.job_id for r in reports], status=JobStatus.SUCCEEDED,
-                              finished_at__lte=compute.finished_at).count()  # fmt: skip
+                              finished_at__lte=compute.started_at).count()  # fmt: skip
     assert done < 5, f"the snapshot waited for {done} reports"
     wait_for(_finished(*[r.job for r in reports]), worker=reports_worker, timeout=240)
     assert {r.job.status for r in reports} == {JobStatus.SUCCEEDED}
