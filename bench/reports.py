@@ -84,7 +84,6 @@ def child_time(size, runs, paper):
     from scorecards.reports.render import report_html, report_pdf
 
     report = bench_report(size, paper)
-    before = rss_mb()
     html = report_html(report)
     _, pages = checked_pdf(html)  # warm-up
     renders, floors = [], []
@@ -97,8 +96,7 @@ def child_time(size, runs, paper):
         floors.append(time.perf_counter() - started)
     print(json.dumps({"size": size, "pages": pages, "html_kb": len(html.encode()) / 1024,
                       "pdf_kb": len(pdf) / 1024, "render_s": renders, "floor_s": floors,
-                      "rss_before_mb": before, "peak_mb": peak_mb(),
-                      "msos": report.msos}))  # fmt: skip
+                      "peak_mb": peak_mb()}))  # fmt: skip
 
 
 def child_growth(renders, paper):

@@ -460,7 +460,6 @@ class SurveyMappingAdmin(admin.ModelAdmin):
     list_filter = ["tool"]
     search_fields = ["practice__code", "practice__name", "score_column", "date_column"]
     list_select_related = ["practice", "saved_by"]
-    readonly_fields = [f.name for f in SurveyMapping._meta.fields]
 
     def has_add_permission(self, request):
         return False

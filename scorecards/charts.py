@@ -775,6 +775,14 @@ def _overlap(a, b):
 # --------------------------------------------------------------------------- promise ledger
 
 
+LEDGER_KINDS = ("kept", "partly", "broken")
+
+
+def ledger_total(area):
+    """The promises of one service area of the ledger: kept, partly kept and broken."""
+    return sum(int(area.get(k) or 0) for k in LEDGER_KINDS)
+
+
 def ledger_bars(areas, *, title="Promise ledger by service area", scale_total=None,
                 words_always=True):
     """The promise ledger: per service area a stacked bar of kept / partly kept / broken.
@@ -796,7 +804,7 @@ def ledger_bars(areas, *, title="Promise ledger by service area", scale_total=No
     out = [legend]
     top = 14 + 20 * (lines - 1) + 10
     rh = 46.0
-    totals = [sum(int(a.get(k) or 0) for k, *_ in kinds) for a in areas]
+    totals = [ledger_total(a) for a in areas]
     scale = (x1 - x0) / max(scale_total or 0, max(totals, default=0), 1)
     words = []
     for i, a in enumerate(areas):

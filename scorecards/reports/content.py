@@ -222,8 +222,7 @@ def _add_charts(context, rows, bands, service_labels, draw=chart_image):
             title=f"Promoters, passives and detractors: {r['name']}"))
         # The ledger in two charts side by side, on one scale: half the height of one.
         areas = [{**a, "label": service_labels.get(a["area"], a["area"])} for a in r["ledger"]]
-        most = max((sum(int(a.get(k) or 0) for k in ("kept", "partly", "broken")) for a in areas),
-                   default=0)  # fmt: skip
+        most = max(map(charts.ledger_total, areas), default=0)
         half = (len(areas) + 1) // 2
         parts = [part for part in (areas[:half], areas[half:]) if part]
         r["ledger_charts"] = [draw(charts.ledger_bars(
