@@ -12,7 +12,7 @@ For each size it writes one CSV file to disk, then:
       by join, date and score cast); and the least that any import which leaves the responses
       indexed must spend: the floor plus building those indexes once. No check, foreign key or
       rollup is in them;
-  (b) import: partners.survey_import.surveys_import of the same file, in a child process so that
+  (b) import: partners.surveys.importing.surveys_import of the same file, in a child process so that
       its peak RSS is its own; the import is undone afterwards, so every run really inserts.
 Targets: import/floor <= 2.0, peak <= 250 MB, peak(5M)/peak(1M) <= 1 (memory must not grow
 with the file). The machine is shared: run with --repeat 3 to take medians.
@@ -213,8 +213,8 @@ def floor_and_lower_bound(path):
 def child_import(path, file_format="plain"):
     """Run in the child process: import the file, report time and this process's peak RSS."""
     setup_django()
-    from partners.survey_formats import Mapping
-    from partners.survey_import import surveys_import
+    from partners.surveys.formats import Mapping
+    from partners.surveys.importing import surveys_import
 
     before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -245,7 +245,7 @@ def undo_bench_imports():
     from django.db import connection
 
     from partners.models import SurveyImport
-    from partners.survey_import import survey_import_undo
+    from partners.surveys.importing import survey_import_undo
 
     started = time.perf_counter()
     ids = list(SurveyImport.objects.filter(source=SOURCE).values_list("pk", flat=True))

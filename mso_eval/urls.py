@@ -19,8 +19,9 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("password/reset/done", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
-    # Before the admin: partners routes a few pages of its own under admin/.
+    # Before the admin: the survey file pages live under admin/.
     path("", include("partners.urls")),
+    path("", include("partners.surveys.urls")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
     path("reports/", include("scorecards.reports.urls")),

@@ -39,6 +39,7 @@ from .models import (
 from .practice_import import practices_import
 from .selectors import active_affiliation_q
 from .signals import evidence_changed
+from .surveys.views import can_upload_surveys, survey_upload
 from .uploads import (
     UPLOAD_EXPIRED,
     upload_discard,
@@ -46,7 +47,6 @@ from .uploads import (
     upload_refusals_to_form,
     upload_stage,
 )
-from .views import can_upload_surveys, survey_upload
 
 
 class SendsEvidenceChanged:

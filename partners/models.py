@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from . import survey_formats
+from .surveys.formats import FORMAT_CHOICES as SURVEY_TOOLS
 
 
 class OwnershipModel(models.TextChoices):
@@ -430,7 +430,7 @@ class SurveyMapping(models.Model):
     confirmed and offered on the next upload. Column names only: never any value of a file.
     ``practice`` is empty for files that name each row's practice in a column."""
 
-    tool = models.CharField(max_length=16, choices=survey_formats.FORMAT_CHOICES)
+    tool = models.CharField(max_length=16, choices=SURVEY_TOOLS)
     practice = models.ForeignKey(
         Practice, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -186,3 +186,16 @@ def msos_active_practices(*, day, mso_ids=None):
     ):
         result.setdefault(mso_id, []).append(tuple(practice))
     return result
+
+
+def practices_with_current_mso(*, ids, day):
+    """{practice id: {code, name, city, state, mso}} for ``ids``, ``mso`` the name of the MSO
+    the practice is affiliated with on ``day`` ("" if none): one query."""
+    current = Affiliation.objects.filter(practice=OuterRef("pk"), started_on__lte=day).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=day)
+    )
+    rows = (Practice.objects.filter(pk__in=ids)
+            .annotate(mso_name=Subquery(current.values("mso__name")[:1]))
+            .values_list("pk", "code", "name", "city", "state", "mso_name"))  # fmt: skip
+    return {pk: {"code": code, "name": name, "city": city, "state": state, "mso": mso or ""}
+            for pk, code, name, city, state, mso in rows}  # fmt: skip

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from . import jobs, uploads
-from .survey_import import survey_file_check, survey_file_import, survey_imports_undo
+from .surveys.services import survey_file_check, survey_file_import, survey_imports_undo
 
 
 @shared_task(bind=True)

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from partners.models import Claim, Job, PromiseItem, SurveyComment
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 from scorecards.models import ChecklistAnswer, ShortlistEntry
 from scorecards.services import scorecard_compute
 

@@ -35,7 +35,7 @@ from partners.models import (
     SurveyResponse,
 )
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 from scorecards.models import Methodology, Report, ShortlistEntry
 from scorecards.services import COMPUTE_KIND, scorecard_compute
 

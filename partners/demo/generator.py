@@ -61,7 +61,7 @@ from ..models import (
     WouldChooseAgain,
 )
 from ..rollups import rollups_rebuild_all
-from ..survey_import import surveys_import
+from ..surveys.importing import surveys_import
 from .profiles import (
     ACCREDITATION_TERMS,
     ADVICE,

@@ -19,7 +19,7 @@ from partners.models import Affiliation, Job, SurveyComment, SurveyImport, Surve
 from partners.roles import CONSULTANT
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps, practice_nps
-from partners.survey_import import survey_import_undo, surveys_import
+from partners.surveys.importing import survey_import_undo, surveys_import
 from partners.tasks import survey_undo
 from scorecards.statistics import nps_estimate
 
@@ -364,8 +364,8 @@ def test_the_undo_job_calls_the_undo_service_not_the_cascade(
         "action": "delete_selected", "post": "yes",
         ACTION_CHECKBOX_NAME: [second_import.pk, evidence[-1].pk],
     })  # fmt: skip
-    with mock.patch("partners.survey_import.survey_import_undo", wraps=__import__(
-        "partners.survey_import", fromlist=["survey_import_undo"]
+    with mock.patch("partners.surveys.services.survey_import_undo", wraps=__import__(
+        "partners.surveys.importing", fromlist=["survey_import_undo"]
     ).survey_import_undo) as undo:
         page = undo_job_page(client, confirmed, queued).content.decode()
     assert [c.kwargs["survey_import_id"] for c in undo.call_args_list] == sorted(
@@ -409,7 +409,7 @@ def test_a_failed_undo_says_which_imports_were_undone_before_it(
             raise RuntimeError("disk full")
         return real_undo(survey_import_id=survey_import_id)
 
-    with mock.patch("partners.survey_import.survey_import_undo", undo_then_fail):
+    with mock.patch("partners.surveys.services.survey_import_undo", undo_then_fail):
         job = run_jobs(queued)
     assert job.status == "failed"
     assert job.error == (

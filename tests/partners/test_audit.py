@@ -25,7 +25,7 @@ from partners.models import (
     SurveyImport,
 )
 from partners.roles import CONSULTANT
-from partners.survey_import import survey_import_undo, surveys_import
+from partners.surveys.importing import survey_import_undo, surveys_import
 from scorecards.models import Methodology
 from scorecards.services import methodology_new_version, methodology_publish
 

@@ -16,7 +16,7 @@ from partners.aggregate_import import aggregates_import
 from partners.models import MSO, Affiliation, Practice, SurveyImport, SurveyResponse
 from partners.practice_import import practices_import
 from partners.rollups import rollups_differences
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 
 from ..conftest import run_jobs
 from .factories import make_practice

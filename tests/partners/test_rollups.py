@@ -22,7 +22,7 @@ from partners.rollups import (
     rollups_rebuild_all,
     rollups_rebuild_practices,
 )
-from partners.survey_import import survey_import_undo, surveys_import
+from partners.surveys.importing import survey_import_undo, surveys_import
 from tests.conftest import ROOT, database_url_for_tests
 from tests.partners.factories import affiliate, make_mso, make_practice
 

@@ -12,7 +12,7 @@ from partners import selectors
 from partners.aggregate_import import aggregates_import
 from partners.models import Affiliation, AggregateNPSSubmission, SurveyResponse
 from partners.selectors import NpsCounts
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 from tests.partners.factories import affiliate, make_mso, make_practice
 
 D = datetime.date

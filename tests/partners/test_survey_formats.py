@@ -1,4 +1,4 @@
-"""Survey tools' exports, read as they are: ``partners.survey_formats`` and the import command.
+"""Survey tools' exports, read as they are: ``partners.surveys`` and the import command.
 
 The sample files in ``samples/`` were written from the tools' documented layouts, with invented
 people; the tests save some of them again as XLSX and as UTF-16 text, as a data admin's Excel
@@ -18,14 +18,9 @@ from django.db import connection
 from partners.models import SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
-from partners.survey_formats import (
-    Mapping,
-    detect_format,
-    parse_stamp,
-    score_from_choice,
-    sniff_delimiter,
-)
-from partners.survey_import import SurveyImportRefused, survey_import_undo, surveys_import
+from partners.surveys.formats import Mapping, formats_detect, parse_stamp, score_from_choice
+from partners.surveys.reading import sniff_delimiter
+from partners.surveys.importing import SurveyImportRefused, survey_import_undo, surveys_import
 from tests.partners.factories import affiliate, make_mso, make_practice
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -70,8 +65,8 @@ def as_xlsx(data, stamps_as_dates=False):
     return out.getvalue()
 
 
-def load(data, name="export.csv", **mapping):
-    return surveys_import(stream=io.BytesIO(data), file_name=name,
+def load(data, name="export.csv", source="", **mapping):
+    return surveys_import(stream=io.BytesIO(data), file_name=name, source=source,
                           mapping=Mapping(**{"format": "auto", **mapping}))  # fmt: skip
 
 
@@ -209,21 +204,45 @@ def test_google_forms_xlsx_with_date_cells_and_a_gmt_suffix(practices):
     report = load(as_xlsx(sample("googleforms.csv"), stamps_as_dates=True), name="form.xlsx")
 
     assert report.format == "googleforms"
-    assert responses() == [
-        ("BAY-02", D(2024, 3, 6), 5, None),  # "3/6/2024 9:15:42 GMT+3", as written
-        ("OAK-01", D(2024, 3, 5), 10, None),
-        ("OAK-01", D(2024, 3, 7), 9, None),
+    assert [r[:3] for r in responses()] == [
+        ("BAY-02", D(2024, 3, 6), 5),  # "3/6/2024 9:15:42 GMT+3", as written
+        ("OAK-01", D(2024, 3, 5), 10),
+        ("OAK-01", D(2024, 3, 7), 9),
     ]
+    # No response id in the file: each row is known by its stamp and answers.
+    assert all(r[3].startswith("row:") for r in responses())
 
 
 @pytest.mark.django_db
-def test_a_file_without_response_ids_is_guarded_by_its_checksum(practices):
+def test_the_csv_and_then_the_xlsx_of_one_google_form_count_each_response_once(practices):
     load(sample("googleforms.csv"))
 
-    with pytest.raises(SurveyImportRefused) as info:
-        load(sample("googleforms.csv"))
-    assert info.value.report_lines()[0].startswith("This file was already imported as import #")
+    again = load(as_xlsx(sample("googleforms.csv"), stamps_as_dates=True), name="form.xlsx")
+
+    assert (again.rows, again.skipped, again.imported, again.survey_import_id) == (3, 3, 0, None)
+    assert again.all_imported
     assert Response.objects.count() == 3
+    assert SurveyImport.objects.count() == 1  # nothing to import writes nothing
+
+
+@pytest.mark.django_db
+def test_a_later_download_of_a_growing_sheet_adds_only_the_new_responses(practices):
+    load(sample("googleforms.csv"))
+    grown = sample("googleforms.csv") + b"3/8/2024 11:00:00,new.patient@example.org,7,New,BAY-02\n"
+
+    report = load(grown, name="form (1).csv", source="Google Forms download")
+
+    assert (report.rows, report.skipped, report.imported) == (4, 3, 1)
+    assert Response.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_two_identical_rows_of_a_file_are_two_responses(practices):
+    row = b"3/9/2024 10:00:00,,9,,OAK-01\n"
+    data = sample("googleforms.csv") + row + row
+
+    assert load(data).imported == 5
+    assert load(data + row).imported == 1  # the third copy, later, is new
 
 
 @pytest.mark.django_db
@@ -353,11 +372,14 @@ def test_an_unknown_layout_names_the_columns_each_format_needs(practices):
 
 @pytest.mark.django_db
 def test_two_recommend_questions_must_be_told_apart(practices):
-    data = sample("typeform.csv").replace(b"Anything else?", b"Would you recommend parking?")
+    data = sample("typeform.csv").replace(b"Anything else?", b"How likely are you to recommend "
+                                          b"our surgeon to a colleague?")
+    data = data.replace(b",Great,", b",10,").replace(b",Slow,", b",8,")
 
     assert refusal(data) == [
         "Typeform export: more than one question asks about recommending (How likely are you "
-        "to recommend us to..., Would you recommend parking?); name the score column."
+        "to recommend us to..., How likely are you to recommend our s..."
+        "); name the score column."
     ]
     load(data, score_column="How likely are you to recommend us to a friend?")
     assert Response.objects.count() == 2
@@ -491,8 +513,8 @@ def test_detect_format_from_the_first_header_row(name, key):
     import csv
 
     text = sample(name).decode()
-    first = next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)))
-    assert detect_format(first).key == key
+    rows = list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)))[:3]
+    assert [f.key for f in formats_detect(rows)[0]] == [key]
 
 
 @pytest.mark.django_db

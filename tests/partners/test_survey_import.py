@@ -14,12 +14,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 from django.utils import timezone
 
-from partners import survey_import
+from partners.surveys import formats, importing
 from partners.management.commands.import_surveys import TerminalProgress, describe
 from partners.models import MsoNpsMonth, PracticeNpsMonth, SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
-from partners.survey_import import (
+from partners.surveys.importing import (
     MAX_ERRORS,
     SurveyImportRefused,
     SurveyImportReport,
@@ -120,15 +120,18 @@ def test_good_file_is_imported(tmp_path, stored):
         "Warning: column notes is not used and was ignored",
         "rows: 3",
         "practices: 2",
+        "  P-1 Practice P-1 (Springfield, IL; Larkspur Surgical Partners): 2 rows, 2 comments",
+        "  P-2 Practice P-2 (Springfield, IL; no MSO today): 1 row, 0 comments",
         "dates: 2023-12-31 to 2024-03-06",
         "NPS of the file: 0.0 (promoters 1, passives 1, detractors 1)",
         f"Imported {path} as import #{survey_import_id}: 3 responses imported.",
     ]
     assert counts() == (before[0] + 3, before[1] + 2, before[2] + 1)
+    # Lines as the spreadsheet numbers its rows: the comment's line break stays in row 2.
     assert responses(source="acme") == [
         ("P-1", D(2024, 3, 5), 10, "R-1", "acme", 2),
-        ("P-2", D(2024, 3, 6), 7, "R-2", "acme", 4),
-        ("P-1", D(2023, 12, 31), 2, "R-3", "acme", 6),
+        ("P-2", D(2024, 3, 6), 7, "R-2", "acme", 3),
+        ("P-1", D(2023, 12, 31), 2, "R-3", "acme", 5),
     ]
     # Comments are stored apart, each joined to its own response.
     assert sorted(
@@ -150,6 +153,8 @@ def test_file_without_optional_columns(tmp_path, stored):
     assert lines[:-1] == [
         "rows: 2",
         "practices: 2",
+        "  P-1 Practice P-1 (Springfield, IL; Larkspur Surgical Partners): 1 row, 0 comments",
+        "  P-2 Practice P-2 (Springfield, IL; no MSO today): 1 row, 0 comments",
         "dates: 2024-01-02 to 2024-01-03",
         "NPS of the file: 0.0 (promoters 1, passives 0, detractors 1)",
     ]
@@ -179,6 +184,8 @@ def test_dry_run_writes_nothing_and_prints_the_preview(tmp_path, stored):
         "Warning: column notes is not used and was ignored",
         "rows: 3",
         "practices: 2",
+        "  P-1 Practice P-1 (Springfield, IL; Larkspur Surgical Partners): 2 rows, 2 comments",
+        "  P-2 Practice P-2 (Springfield, IL; no MSO today): 1 row, 0 comments",
         "dates: 2023-12-31 to 2024-03-06",
         "NPS of the file: 0.0 (promoters 1, passives 1, detractors 1)",
         "Dry run: 3 responses would be imported. Nothing was written.",
@@ -238,13 +245,13 @@ def test_same_file_with_response_ids_twice_skips_every_row(tmp_path, stored):
 
     lines = run(path, "--source", "acme")
 
+    # Every response is stored already: nothing to import, and nothing is written.
     assert lines[-1] == (
-        f"Imported {path} as import #{imported_as(lines)}: 0 responses imported, "
-        "3 skipped (response id already imported from acme)."
+        f"Nothing imported: all 3 responses of {path} were already imported. Nothing was "
+        "written."
     )
-    assert counts() == (before[0], before[1], before[2] + 1)
-    record = SurveyImport.objects.get(pk=imported_as(lines))
-    assert (record.rows, record.skipped) == (0, 3)
+    assert "already imported before, skipped: 3" in lines
+    assert counts() == before
     assert mso_counts() == rollups
 
 
@@ -353,8 +360,9 @@ def test_big_counts_are_printed_with_thousands_separators():
         practices=10_000, promoters=500_000, passives=400_000, detractors=349_000,
     )  # fmt: skip
     assert describe(report)[0] == "rows: 1,250,000"
-    assert describe(report)[1] == "practices: 10,000"
-    assert "(promoters 500,000, passives 400,000, detractors 349,000)" in describe(report)[3]
+    assert describe(report)[1] == "already imported before, skipped: 1,000"
+    assert describe(report)[2] == "practices: 10,000"
+    assert "(promoters 500,000, passives 400,000, detractors 349,000)" in describe(report)[-1]
     assert report.summary().startswith("1,249,000 responses imported, 1,000 skipped")
 
 
@@ -519,12 +527,12 @@ BAD_FILES = {
     ),
     "missing column": (
         f"practice,responded_on,response_id\n{OK}\n",
-        [f"line 1: missing column score; {MUST_NAME}", f"line 1: {survey_import.EXPORTS_NEED}"],
+        [f"line 1: missing column score; {MUST_NAME}", f"line 1: {formats.EXPORTS_NEED}"],
     ),
     "missing columns": (
         f"{OK}\n",
         [f"line 1: missing columns practice, responded_on, score; {MUST_NAME}",
-         f"line 1: {survey_import.EXPORTS_NEED}"],
+         f"line 1: {formats.EXPORTS_NEED}"],
     ),
     "column named twice": (
         f"{HEADER},Score\n{OK},9\n",
@@ -533,7 +541,7 @@ BAD_FILES = {
     "missing and repeated columns": (
         f"practice,score,Score\n{OK}\n",
         [f"line 1: missing column responded_on; {MUST_NAME}",
-         "line 1: column score appears more than once", f"line 1: {survey_import.EXPORTS_NEED}"],
+         "line 1: column score appears more than once", f"line 1: {formats.EXPORTS_NEED}"],
     ),
     "quote not closed in the header": (
         f'\n"practice,responded_on,score\n{OK}\n',
@@ -682,13 +690,13 @@ def test_source_name_too_long_is_a_usage_error(tmp_path, stored):
 def test_practice_deleted_during_the_import_is_refused(monkeypatch):
     """If a practice disappears between the check and the insert, the database refuses."""
     make_practice("P-1")
-    real = survey_import._Rows.__init__
+    real = importing._Rows.__init__
 
     def with_a_vanished_practice(self, *args):
         real(self, *args)
         self.practices.ids = {"P-1": 10**9}
 
-    monkeypatch.setattr(survey_import._Rows, "__init__", with_a_vanished_practice)
+    monkeypatch.setattr(importing._Rows, "__init__", with_a_vanished_practice)
 
     with pytest.raises(SurveyImportRefused) as info:
         surveys_import(stream=io.BytesIO(f"{HEADER}\n{OK}\n".encode()), file_name="x.csv")

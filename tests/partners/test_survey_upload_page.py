@@ -27,7 +27,7 @@ from partners.models import (
 )
 from partners.rollups import rollups_differences
 from partners.selectors import mso_nps
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 from partners.uploads import (
     UPLOAD_CHUNK,
     UPLOAD_EXPIRED,
@@ -409,7 +409,7 @@ def test_progress_is_written_every_two_points_or_half_second():
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_seen_by_others_while_the_file_is_read(practices):
     """The page polls from another connection: it must see the percentage as it grows."""
-    from partners.survey_import import surveys_import
+    from partners.surveys.importing import surveys_import
 
     job = _job(JobStatus.RUNNING)
     lines = [f"{code},2024-0{1 + i % 9}-1{i % 10},{i % 11}" for i, code in

@@ -108,7 +108,7 @@ def test_no_staged_file_is_left_after_import_refusal_or_undo(client, data_admin,
     assert run_jobs(queued).status == "succeeded"
     assert staged(media) == []
     # Undone: nothing comes back to the disk.
-    from partners.survey_import import survey_import_undo
+    from partners.surveys.importing import survey_import_undo
 
     survey_import_undo(survey_import_id=SurveyImport.objects.get().pk)
     assert staged(media) == []

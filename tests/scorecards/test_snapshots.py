@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Q
 
 from partners.models import MSO, Affiliation, SurveyResponse
-from partners.survey_import import surveys_import
+from partners.surveys.importing import surveys_import
 from scorecards.models import Methodology, MsoScorecard, ScorecardSnapshot
 from scorecards.services import (
     scorecard_compute,

@@ -11,14 +11,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.csvfiles import DATE_FORMATS_HELP, columns_help
-from partners.survey_formats import FORMATS, Mapping, zone_or_error
-from partners.survey_import import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    SOURCE_MAX,
-    SurveyImportRefused,
-    surveys_import,
+from partners.surveys.formats import (
+    FORMATS,
+    PLAIN_OPTIONAL,
+    PLAIN_REQUIRED,
+    Mapping,
+    zone_or_error,
 )
+from partners.surveys.formats import PLAIN as PLAIN_FORMAT
+from partners.surveys.importing import SOURCE_MAX, SurveyImportRefused, surveys_import
 
 
 def describe(report):
@@ -28,34 +29,56 @@ def describe(report):
         f"{report.first_day.isoformat()} to {report.last_day.isoformat()}"
         if report.first_day else "none"
     )  # fmt: skip
+    lines = [f"rows: {report.rows:,}"]
+    if report.skipped:
+        lines.append(f"already imported before, skipped: {report.skipped:,}")
+    lines.append(f"practices: {report.practices:,}")
+    for practice in report.practice_rows:
+        lines.append(f"  {practice_line(practice)}")
+    if report.practices > len(report.practice_rows):
+        lines.append(f"  ... and {report.practices - len(report.practice_rows):,} more practices")
     return [
-        f"rows: {report.rows:,}",
-        f"practices: {report.practices:,}",
+        *lines,
         f"dates: {days}",
         f"NPS of the file: {nps} (promoters {report.promoters:,}, passives {report.passives:,}, "
         f"detractors {report.detractors:,})",
     ]
 
 
+def practice_line(practice):
+    """A practice of a preview: who it is, so that a file aimed at the wrong one shows."""
+    where = ", ".join(p for p in (practice["city"], practice["state"]) if p)
+    mso = practice["mso"] or "no MSO today"
+    rows, comments = practice["rows"], practice["comments"]
+    return (f"{practice['code']} {practice['name']} ({where}; {mso}): {rows:,} "
+            f"row{'s' if rows != 1 else ''}, {comments:,} comment{'s' if comments != 1 else ''}")
+
+
 def describe_layout(report):
     """What was read from where, as lines of text: the format, columns, day rule, drops."""
     layout = report.layout
-    if not layout or layout["format"] == "plain":
-        return []
+    if not layout or layout["format"] == PLAIN_FORMAT.key:
+        reading = layout.get("reading", "") if layout else ""
+        return [] if reading in ("", "CSV (UTF-8, commas)") else [f"read as: {reading}"]
     practice = (f"column {layout['practice_column']}" if layout["practice_column"]
                 else f"{layout['practice']} for the whole file")  # fmt: skip
+    identity = ("none: each row is known by its time and answers, so a later download skips "
+                "what is already imported")  # fmt: skip
     lines = [
         f"format: {layout['format_label']} ({layout['header_rows']} header "
         f"row{'s' if layout['header_rows'] != 1 else ''})",
+        f"read as: {layout['reading']}",
         f"score: column {layout['score_column']}",
         f"date: column {layout['date_column']}, {layout['day_rule']}",
-        f"response id: {'column ' + layout['id_column'] if layout['id_column'] else 'none'}",
+        f"response id: {'column ' + layout['id_column'] if layout['id_column'] else identity}",
         f"practice: {practice}",
     ]
     if layout["dropped"]:
         lines.append(f"personal data, not imported: {', '.join(layout['dropped'])}")
     if report.unfinished:
         lines.append(f"unfinished responses skipped: {report.unfinished:,}")
+    if report.tests:
+        lines.append(f"previews, test responses and spam skipped: {report.tests:,}")
     if report.unanswered:
         lines.append(f"rows without a score skipped: {report.unanswered:,}")
     return lines
@@ -92,10 +115,10 @@ class TerminalProgress:
 
 class Command(BaseCommand):
     help = (
-        "Import survey responses from a survey tool's export (Qualtrics, SurveyMonkey, "
-        "Delighted, Typeform, Formbricks, Google Forms) as CSV, TSV or XLSX, or from a plain "
-        "CSV file with the columns "
-        f"{columns_help(REQUIRED_COLUMNS, OPTIONAL_COLUMNS)} (names in any order and case; "
+        "Import survey responses from a survey tool's export ("
+        + ", ".join(f.label for f in FORMATS.values() if f is not PLAIN_FORMAT)
+        + ") as CSV, TSV or XLSX, or from a plain CSV file with the columns "
+        f"{columns_help(PLAIN_REQUIRED, PLAIN_OPTIONAL)} (names in any order and case; "
         f"dates: {DATE_FORMATS_HELP}). "
         "The file is checked as a whole: any error refuses it and nothing is imported. "
         "Exit status: 0 imported, 1 refused, 2 usage error."
@@ -171,7 +194,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}.", returncode=2) from exc
         if progress:
             progress.done()
-        if options["format"] == "auto" and report.format != "plain":
+        if options["format"] == "auto" and report.format != PLAIN_FORMAT.key:
             self.stdout.write(f"Detected format: {FORMATS[report.format].label}")
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
@@ -183,6 +206,10 @@ class Command(BaseCommand):
                 + (f", {report.skipped:,} skipped as already imported." if report.skipped else ".")
                 + " Nothing was written."
             )
+            return
+        if report.all_imported:
+            self.stdout.write(f"Nothing imported: all {report.rows:,} responses of {file} were "
+                              "already imported. Nothing was written.")  # fmt: skip
             return
         self.stdout.write(self.style.SUCCESS(
             f"Imported {file} as import #{report.survey_import_id}: {report.summary()}"

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from partners.management.commands.import_surveys import PLAIN
 from partners.models import SurveyImport
-from partners.survey_import import survey_import_undo
+from partners.surveys.importing import survey_import_undo
 
 
 class Command(BaseCommand):

@@ -14,74 +14,59 @@ same errors in the same order: by line, then by the column's place in the header
 
 import csv
 import datetime
+import hashlib
 import itertools
-import logging
-import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .audit import audit_event, audit_paused
-from .csvfiles import (
+from ..audit import audit_event, audit_paused
+from ..csvfiles import (
     ImportRefused,
     LineError,
-    bad_byte_message,
     csv_error_message,
-    csv_records,
     csv_width_message,
-    first_record,
     is_blank,
     not_a_date_message,
     parse_date,
-    read_header,
     shown,
 )
-from .jobs import JobError, JobProgress, job_progress
-from .models import Practice, SurveyImport, SurveyMapping, SurveyResponse
-from .rollups import rollups_add_import, rollups_remove_import
-from .signals import evidence_changed
-from .survey_formats import (
-    FORMATS,
+from ..models import Practice, SurveyImport, SurveyResponse
+from ..rollups import rollups_add_import, rollups_remove_import
+from ..selectors import practices_with_current_mso
+from ..signals import evidence_changed
+from .formats import (
+    IDENTITY_PREFIX,
     PLAIN,
-    Layout,
     Mapping,
     day_as_written,
     day_in_zone,
-    detect_formats,
     not_a_stamp_message,
-    read_layout,
+    parse_stamp,
     score_from_choice,
-    table_open,
+    value_kind,
     zone_or_error,
 )
-from .uploads import UPLOAD_EXPIRED, upload_discard, upload_open
+from .reading import bad_byte_in, survey_layout_read, table_open
 
-REQUIRED_COLUMNS = ("practice", "responded_on", "score")
-OPTIONAL_COLUMNS = ("response_id", "comment")
 MAX_ERRORS = 1000
-EXPORTS_NEED = "nor is it a survey tool's export: " + "; ".join(
-    f"{f.label} needs {f.needs}" for f in FORMATS.values() if f is not PLAIN
-)
 BATCH = 5000  # rows per INSERT on SQLite
 COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
-READ_SIZE = 1 << 20
 STAGING = "survey_staging"
 RESPONSE_ID_MAX = SurveyResponse._meta.get_field("response_id").max_length
 SOURCE_MAX = SurveyResponse._meta.get_field("source").max_length
 FILE_NAME_MAX = SurveyImport._meta.get_field("file_name").max_length
 INTEGER = re.compile(r"[+-]?[0-9]+")
-BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 SCORES = {str(n): n for n in range(11)}
 DAY_CACHE_MAX = 100_000
 SCORE_CACHE_MAX = 1000
 MAX_UNMATCHED = 50
-
-logger = logging.getLogger(__name__)
+PREVIEW_PRACTICES = 50  # practices listed by name in a preview, the most rows first
+SAME_KIND_SHOWN = 3  # example lines kept when most rows of a column fail the same way
 
 
 @dataclass
@@ -105,7 +90,14 @@ class SurveyImportReport:
     format: str = "plain"
     layout: dict = field(default_factory=dict)  # what was read from where (Layout.describe)
     unfinished: int = 0  # rows the export marks unfinished: skipped
+    tests: int = 0  # previews, test responses and spam the export marks: skipped
     unanswered: int = 0  # rows without an answer to the score question: skipped
+    practice_rows: list = field(default_factory=list)  # per practice: who it is, rows, comments
+
+    @property
+    def all_imported(self):
+        """Every response of the file is stored already: there is nothing to import."""
+        return self.rows > 0 and self.imported == 0
 
     @property
     def nps(self):
@@ -114,10 +106,14 @@ class SurveyImportReport:
 
     def summary(self):
         text = f"{self.imported:,} responses imported"
-        if self.skipped:
+        if self.skipped and self.layout.get("identity"):
+            text += f", {self.skipped:,} skipped (already imported before)"
+        elif self.skipped:
             text += f", {self.skipped:,} skipped (response id already imported from {self.source})"
         if self.unfinished:
             text += f", {self.unfinished:,} unfinished responses skipped"
+        if self.tests:
+            text += f", {self.tests:,} previews, test responses or spam skipped"
         if self.unanswered:
             text += f", {self.unanswered:,} rows without a score skipped"
         return text + "."
@@ -142,88 +138,17 @@ def _refuse(message, line=0, column=""):
     raise SurveyImportRefused([LineError(line, message, column)])
 
 
-# --- Reading -------------------------------------------------------------------------------
-
-
-def _bad_byte(value):
-    """A message about the first byte of a value that cannot be stored as text, or None."""
-    match = BAD_BYTE.search(value)
-    if match is not None:
-        return bad_byte_message(ord(match.group()) - 0xDC00)
-    if "\x00" in value:
-        return bad_byte_message(0)
-    return None
-
-
-def _header_errors(line, values):
-    """Errors for the header fields holding bytes that cannot be stored as text."""
-    return [LineError(line, message, str(position))
-            for position, name in enumerate(values, start=1)
-            if (message := _bad_byte(name))]  # fmt: skip
-
-
-def _read_layout(table, mapping):
-    """The file's layout: its header rows read and checked, its format detected (or taken
-    from ``mapping``) and its columns found. A plain file is read as before, by physical
-    line; an export by record, as the spreadsheet numbers its rows. Returns (layout, reader,
-    records read past the header that are data)."""
-    try:
-        records = csv_records(table.reader)
-        line, values = first_record(records)
-        errors = _header_errors(line, values)
-        if errors:
-            raise ImportRefused(errors)
-        fmt = mapping.format
-        if fmt == "auto":
-            found = detect_formats(values)
-            if len(found) == 1:
-                fmt = found[0].key
-            elif not found:
-                # Neither a plain file nor an export: say what a plain file misses, then
-                # what each export would need.
-                try:
-                    read_header(line, values, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
-                except ImportRefused as exc:
-                    raise ImportRefused([*exc.errors, LineError(line, EXPORTS_NEED)]) from None
-        reader = table.reader
-        if fmt == "plain":
-            if table.counts_records:
-                reader = reader.reader  # the csv reader itself: lines as in a text editor
-            required = REQUIRED_COLUMNS
-            if mapping.practice:
-                required = tuple(c for c in REQUIRED_COLUMNS if c != "practice")
-            header = read_header(line, values, required, OPTIONAL_COLUMNS)
-            index = dict(header.index)
-            if mapping.practice:
-                index.pop("practice", None)
-            layout = Layout(PLAIN, 1, header.names, index, practice_code=mapping.practice,
-                            warnings=header.warnings)  # fmt: skip
-            return layout, reader, []
-        rows, lines = [values], [line]
-        wanted = 3 if fmt in ("auto", "qualtrics") else 2 if fmt == "surveymonkey" else 1
-        for extra_line, extra in records:
-            rows.append(extra)
-            lines.append(extra_line)
-            if len(rows) >= wanted:
-                break
-        layout = read_layout(rows, Mapping(**{**mapping.as_dict(), "format": fmt}),
-                             mapping.time_zone or settings.TIME_ZONE)  # fmt: skip
-        if layout.header_rows > 1:
-            errors = [e for values in rows[1:layout.header_rows] for e in _header_errors(
-                lines[rows.index(values)], values)]  # fmt: skip
-            if errors:
-                raise ImportRefused(errors)
-        pending = list(zip(lines[layout.header_rows:], rows[layout.header_rows:], strict=True))
-        return layout, reader, pending
-    except ImportRefused as exc:
-        raise SurveyImportRefused(exc.errors) from None
-
-
 class _Errors:
-    """The errors found so far: the first MAX_ERRORS by line and column, and how many in all."""
+    """The errors found so far: the first MAX_ERRORS by line and column, and how many in all.
+
+    A problem may carry a kind ("Yes/No answers" in the score column): when most rows of a
+    column fail the same way, the refusal says so once and lists only the first lines."""
 
     def __init__(self, layout):
         self.kept, self.count, self.names = [], 0, layout.names
+        self.exported = layout.format is not PLAIN
+        self.kinds = {}  # (position, kind) -> rows
+        self.kind_of = {}  # id(LineError) -> (position, kind)
 
     def column(self, position):
         if position is None:
@@ -231,15 +156,20 @@ class _Errors:
         return self.names[position] or str(position + 1)
 
     def add(self, line, problems):
-        """Add one line's problems, a list of (column position or None, message)."""
+        """Add one line's problems, each (column position or None, message[, kind])."""
         self.count += len(problems)
+        for problem in problems:
+            if len(problem) > 2:
+                key = (problem[0], problem[2])
+                self.kinds[key] = self.kinds.get(key, 0) + 1
         room = MAX_ERRORS - len(self.kept)
         if room > 0:
             problems.sort(key=lambda p: -1 if p[0] is None else p[0])
-            self.kept.extend(
-                LineError(line, message, self.column(position))
-                for position, message in problems[:room]
-            )
+            for problem in problems[:room]:
+                error = LineError(line, problem[1], self.column(problem[0]))
+                if len(problem) > 2:
+                    self.kind_of[id(error)] = (problem[0], problem[2])
+                self.kept.append(error)
 
     def merge(self, errors, count):
         """Add errors found in SQL (the first MAX_ERRORS by line) and their total count."""
@@ -254,9 +184,42 @@ class _Errors:
             return error.line, names.index(column)
         return error.line, int(column) - 1 if column.isdigit() else -1
 
-    def refuse(self, first=()):
-        """Refuse the file with the errors kept, after ``first`` (a summary, not counted)."""
+    def _same_kind(self, rows):
+        """One line per column whose rows mostly fail the same way; its errors but the first
+        few are dropped from the list (they still count)."""
+        summaries, dropped = [], set()
+        if not self.exported:
+            return summaries  # a plain file's columns are named, not guessed
+        for (position, kind), count in sorted(self.kinds.items(), key=lambda i: -i[1]):
+            if count < 5 or count * 2 < rows:
+                continue
+            summaries.append(LineError(0, (
+                f"Column {self.column(position)} holds {kind}, not scores from 0 to 10: "
+                f"{count:,} of {rows:,} rows. Choose the column with the 0-to-10 answers; "
+                f"the first lines are listed below."
+            ) if position is not None and kind != "dates" else (
+                f"Column {self.column(position)} does not hold dates: {count:,} of {rows:,} "
+                "rows. Choose the date column; the first lines are listed below."
+            )))  # fmt: skip
+            dropped.add((position, kind))
+        if dropped:
+            seen = dict.fromkeys(dropped, 0)
+            kept = []
+            for error in self.kept:
+                key = self.kind_of.get(id(error))
+                if key in seen:
+                    seen[key] += 1
+                    if seen[key] > SAME_KIND_SHOWN:
+                        continue
+                kept.append(error)
+            self.kept = kept
+        return summaries
+
+    def refuse(self, first=(), rows=0):
+        """Refuse the file with the errors kept, after ``first`` (a summary, not counted) and
+        a line for each column whose ``rows`` mostly fail the same way."""
         self.kept.sort(key=self._order)
+        first = [*self._same_kind(rows), *first]
         raise SurveyImportRefused([*first, *self.kept], self.count + len(first) * (
             self.count > len(self.kept)))  # "... and N more" counts the rows left out only
 
@@ -297,24 +260,36 @@ class _Practices:
         return None, f"unknown practice code '{shown(value)}'"
 
 
+class _Requote(Exception):
+    """A tab-separated file read with Excel's quotes has a record they cannot read: it is read
+    again without quote handling."""
+
+
+_DAY_PREFIX = re.compile(r"[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/"
+                         r"(?:[0-9]{4}|[0-9]{2}[ ,T])")  # fmt: skip
+
+
 class _Rows:
     """Checks the data records and yields the rows to stage.
 
     A good row is (line, practice id, ISO date, score, response id, comment). A bad row is
     reported and, if it has a usable response id, staged as (line, None, None, None, response
     id, None) so that a repeated id is reported on it too; any error refuses the whole file.
-    Exports may hold rows that are not responses to import: unfinished ones (a Finished column
-    saying so) and ones without an answer to the score question; they are skipped and counted.
+    Exports may hold rows that are not responses to import: unfinished ones, previews, tests
+    and spam (as the format's skips say) and ones without an answer to the score question;
+    they are skipped and counted. An export's row without a response id gets one from its
+    stamp and answers (``identity``), so that a later download of the same survey skips it.
     """
 
     def __init__(self, reader, layout, source, errors, practices, today, pending=(),
-                 practice_id=None):  # fmt: skip
+                 practice_id=None, requote=False):  # fmt: skip
         self.reader, self.layout, self.source, self.errors = reader, layout, source, errors
         self.practices, self.today = practices, today.isoformat()
-        self.pending, self.practice_id = pending, practice_id
+        self.pending, self.practice_id, self.requote = pending, practice_id, requote
         self.days = {}  # date as written (or its first 10 characters) -> ISO date
         self.scores = dict(SCORES)  # score as written -> score
-        self.good = self.without_id = self.unfinished = self.unanswered = 0
+        self.good = self.without_id = self.unanswered = self.seen = 0
+        self.skipped = {"unfinished": 0, "test": 0}
         self.unmatched = {}  # practice value -> rows
         self.i_comment = layout.index.get("comment")
         fmt = layout.format
@@ -330,6 +305,36 @@ class _Rows:
         else:
             self.day_of, self.day_message = day_as_written, not_a_stamp_message
 
+    @property
+    def unfinished(self):
+        return self.skipped["unfinished"]
+
+    @property
+    def tests(self):
+        return self.skipped["test"]
+
+    def _skip(self, values):
+        """Whether the export marks the row as no patient's response; counted if so."""
+        for position, marked, blank, kind, only in self.layout.skips:
+            value = values[position].strip()
+            if (not value) if blank else ((value in marked) is not only):
+                self.skipped[kind] += 1
+                return True
+        return False
+
+    def _identity(self, values):
+        """A response id for an export's row without one: its stamp (as a date and time, so
+        that a CSV and an XLSX download agree) and its answers, hashed."""
+        i_day = self.layout.index["responded_on"]
+        cells = [v.strip() for v in values]
+        try:
+            cells[i_day] = parse_stamp(cells[i_day])[0].isoformat()
+        except ValueError:
+            pass
+        digest = hashlib.blake2b("\x1f".join(cells).encode("utf-8", "surrogateescape"),
+                                 digest_size=16).hexdigest()  # fmt: skip
+        return IDENTITY_PREFIX + digest
+
     def __iter__(self):
         """The fast path: every lookup hits, nothing to report. Anything else goes to _check."""
         yield from self._pending()
@@ -339,7 +344,7 @@ class _Rows:
         fixed = self.practice_id
         i_day, i_score = index["responded_on"], index["score"]
         i_id = index.get("response_id")
-        i_finished, unfinished = self.layout.finished, self.layout.format.unfinished
+        skips, identity = self.layout.skips, self.layout.identity
         cut = self.day_cut
         practices, days, scores, source = self.practices.ids, self.days, self.scores, self.source
         next_line = reader.line_num + 1
@@ -349,11 +354,12 @@ class _Rows:
                     line, next_line = next_line, reader.line_num + 1
                     if len(values) != width:
                         if not is_blank(values):
+                            self.seen += 1
                             errors.add(line, [(None, csv_width_message(values, width))])
                         continue
-                    if i_finished is not None and values[i_finished].strip() in unfinished:
-                        self.unfinished += 1
+                    if skips and self._skip(values):
                         continue
+                    self.seen += 1
                     practice_id = fixed if i_code is None else practices.get(values[i_code].strip())
                     day = days.get(values[i_day][:cut])
                     score = scores.get(values[i_score])
@@ -366,32 +372,39 @@ class _Rows:
                         if row is None:
                             continue
                         practice_id, day, score, response_id = row
+                    if identity and practice_id is not None:
+                        response_id = self._identity(values)
                     row = self._row(line, values, practice_id, day, score, response_id)
                     if row is not None:
                         yield row
                 return
             except csv.Error as exc:
+                if self.requote:
+                    raise _Requote from None
                 # The reader goes on with the next record: report every line that is wrong.
                 errors.add(next_line, [(None, csv_error_message(exc))])
                 next_line = reader.line_num + 1
 
     def _pending(self):
-        """The data records read with the header rows (a legacy Qualtrics export has two
-        header rows, not three): thoroughly checked, one by one."""
+        """The data records read with the header rows: thoroughly checked, one by one."""
         index, width = self.layout.index, len(self.layout.names)
         for line, values in self.pending:
             if len(values) != width:
+                self.seen += 1
                 self.errors.add(line, [(None, csv_width_message(values, width))])
                 continue
-            finished = self.layout.finished
-            if finished is not None and values[finished].strip() in self.layout.format.unfinished:
-                self.unfinished += 1
+            if self.layout.skips and self._skip(values):
                 continue
+            self.seen += 1
             response_id = None
             if "response_id" in index:
                 response_id = values[index["response_id"]].strip() or None
             checked = self._check(line, values, response_id)
-            row = None if checked is None else self._row(line, values, *checked)
+            if checked is None:
+                continue
+            if self.layout.identity and checked[0] is not None:
+                checked = (*checked[:3], self._identity(values))
+            row = self._row(line, values, *checked)
             if row is not None:
                 yield row
 
@@ -420,7 +433,7 @@ class _Rows:
         bad = set()
         if self.source.bad_bytes:
             for position, value in enumerate(values):
-                message = _bad_byte(value)
+                message = bad_byte_in(value)
                 if message:
                     problems.append((position, message))
                     bad.add(position)
@@ -457,13 +470,15 @@ class _Rows:
             try:
                 day = self.day_of(text).isoformat()
             except ValueError:
-                problems.append((position, self.day_message(text)))
+                problems.append((position, self.day_message(text), "dates"))
             else:
                 if day > self.today:
                     problems.append((position, f"{day} is in the future"))
                     day = None
                 elif len(self.days) < DAY_CACHE_MAX:
-                    self.days[values[position][: self.day_cut]] = day
+                    key = values[position][: self.day_cut]
+                    if self.day_cut is None or _DAY_PREFIX.match(key):
+                        self.days[key] = day
 
         position = index["score"]
         text = values[position].strip()
@@ -474,16 +489,18 @@ class _Rows:
             problems.append((position, "the score is missing"))
         elif INTEGER.fullmatch(text):
             if len(text) > 3 or not 0 <= int(text) <= 10:
-                problems.append((position, f"{shown(text)} is outside the scale 0 to 10"))
+                problems.append((position, f"{shown(text)} is outside the scale 0 to 10",
+                                 value_kind(text)))  # fmt: skip
             else:
                 score = int(text)
         elif not self.exported:
-            problems.append((position, f"'{shown(text)}' is not a whole number from 0 to 10"))
+            problems.append((position, f"'{shown(text)}' is not a whole number from 0 to 10",
+                             value_kind(text)))  # fmt: skip
         else:
             try:
                 score = score_from_choice(text)
             except ValueError as exc:
-                problems.append((position, str(exc)))
+                problems.append((position, str(exc), value_kind(text)))
             else:
                 if len(self.scores) < SCORE_CACHE_MAX:
                     self.scores[values[position]] = score
@@ -587,14 +604,39 @@ def _refuse_repeated_file(cursor, checksum):
                 f"{when}{who}). Undo that import first to import it again.")  # fmt: skip
 
 
-def _skip_already_imported(cursor, source):
-    """Drop the rows whose response id was imported from this source before; return how many."""
+def _skip_already_imported(cursor, source, *, identity=False):
+    """Drop the rows whose response id was imported from this source before; return how many.
+    A row's identity (an export's row without an id) is looked up under every source: it is
+    the same response whatever the admin called the file's source."""
+    if identity:
+        sources = sorted({source, *SurveyImport.objects.values_list("source", flat=True)
+                          .distinct().order_by()})  # fmt: skip
+        matching = "r.source IN (" + ", ".join(["%s"] * len(sources)) + ")"
+    else:
+        sources, matching = [source], "r.source = %s"
     cursor.execute(f"""
         DELETE FROM {STAGING} WHERE response_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM partners_surveyresponse r
-            WHERE r.source = %s AND r.response_id = {STAGING}.response_id)
-    """, [source])  # fmt: skip
+            WHERE {matching} AND r.response_id = {STAGING}.response_id)
+    """, sources)  # fmt: skip
     return max(cursor.rowcount, 0)
+
+
+def _number_repeated_identities(cursor):
+    """Two rows of one file with the same stamp and answers are two responses: the second
+    one's identity gets ".2", the third's ".3", in the order of the file."""
+    cursor.execute(f"""
+        SELECT 1 FROM {STAGING} WHERE response_id IS NOT NULL
+        GROUP BY response_id HAVING COUNT(*) > 1 LIMIT 1
+    """, [])  # fmt: skip
+    if cursor.fetchone() is None:
+        return
+    cursor.execute(f"""
+        UPDATE {STAGING} SET response_id = {STAGING}.response_id || '.' || CAST(d.n AS text)
+        FROM (SELECT line, ROW_NUMBER() OVER (PARTITION BY response_id ORDER BY line) AS n
+              FROM {STAGING} WHERE response_id IS NOT NULL) d
+        WHERE {STAGING}.line = d.line AND d.n > 1
+    """, [])  # fmt: skip
 
 
 def _describe(cursor, report):
@@ -610,6 +652,16 @@ def _describe(cursor, report):
     report.first_day, report.last_day = _as_date(first), _as_date(last)
     report.promoters, report.passives = promoters or 0, passives or 0
     report.detractors = detractors or 0
+    # Who the rows are about, so that a file aimed at the wrong practice shows before import.
+    cursor.execute(f"""
+        SELECT practice_id, COUNT(*), COUNT(comment) FROM {STAGING}
+        GROUP BY practice_id ORDER BY COUNT(*) DESC, practice_id LIMIT {PREVIEW_PRACTICES}
+    """, [])  # fmt: skip
+    counts = cursor.fetchall()
+    known = practices_with_current_mso(ids=[pk for pk, _r, _c in counts],
+                                       day=timezone.localdate())  # fmt: skip
+    report.practice_rows = [{**known[pk], "rows": rows, "comments": comments}
+                            for pk, rows, comments in counts if pk in known]  # fmt: skip
 
 
 def _as_date(value):
@@ -649,37 +701,48 @@ def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, pr
                    on_stage=None, mapping=None):  # fmt: skip
     """Import a survey file from a binary ``stream``; return a SurveyImportReport.
 
-    ``mapping`` (a survey_formats.Mapping) names the format, or "auto" to detect it, and the
-    columns to read; by default the file is in the plain format. ``stream`` is read once, in
-    chunks, with ``read(size)`` only (an XLSX workbook is read twice: its checksum, then its
-    first sheet, row by row). Raises SurveyImportRefused (nothing written) when the file has
-    any error. With ``dry_run`` everything is checked and described, then rolled back: the
-    preview. ``progress``, if given, is called with the number of bytes read so far, after each
-    batch of rows staged. ``on_stage``, if given, is called with (message, percent) as each
-    stage of the work after the reading begins: the import's transaction is open then, so what
-    it writes to the database is seen only if it writes through a connection of its own.
+    ``mapping`` (a formats.Mapping) names the format, or "auto" to detect it, and the columns
+    to read; by default the file is in the plain format. ``stream`` is read once, in chunks,
+    with ``read(size)`` only (an XLSX workbook is read twice: its checksum, then its first
+    sheet, row by row; a tab-separated file whose quotes cannot be read is read again without
+    quote handling). Raises SurveyImportRefused (nothing written) when the file has any
+    error. With ``dry_run`` everything is checked and described, then rolled back: the
+    preview. A file whose every response is stored already writes nothing either. ``progress``,
+    if given, is called with the number of bytes read so far, after each batch of rows staged.
+    ``on_stage``, if given, is called with (message, percent) as each stage of the work after
+    the reading begins: the import's transaction is open then, so what it writes to the
+    database is seen only if it writes through a connection of its own.
     """
     mapping = mapping or Mapping(format="plain")
     source = (source or "").strip()
     if len(source) > SOURCE_MAX:
         _refuse(f"The source name is longer than {SOURCE_MAX} characters.")
-    try:
-        table = table_open(stream)
-    except ImportRefused as exc:
-        raise SurveyImportRefused(exc.errors) from None
-    try:
-        return _import_table(table, file_name, source, user, dry_run, progress, on_stage,
-                             mapping)  # fmt: skip
-    finally:
-        table.close()
+    quoted = None
+    while True:
+        try:
+            table = table_open(stream, quoted=quoted)
+        except ImportRefused as exc:
+            raise SurveyImportRefused(exc.errors) from None
+        try:
+            return _import_table(table, file_name, source, user, dry_run, progress, on_stage,
+                                 mapping)  # fmt: skip
+        except _Requote:
+            stream.seek(0)
+            quoted = False
+        finally:
+            table.close()
 
 
 def _import_table(table, file_name, source, user, dry_run, progress, on_stage, mapping):
-    layout, reader, pending = _read_layout(table, mapping)
+    try:
+        read = survey_layout_read(table, mapping, mapping.time_zone or settings.TIME_ZONE)
+    except ImportRefused as exc:
+        if table.kind == "TSV" and table.quoted and table.source.stream.seekable():
+            raise _Requote from None
+        raise SurveyImportRefused(exc.errors) from None
+    layout = read.layout
     if layout.format is not PLAIN and not source:
         source = layout.format.label  # response ids are unique per tool
-    if hasattr(reader, "width"):
-        reader.width = len(layout.names)
     if layout.format.utc:
         try:
             zone_or_error(layout.zone)
@@ -688,8 +751,12 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
     report = SurveyImportReport(file_name=file_name, source=source, warnings=layout.warnings,
                                 format=layout.format.key, layout=layout.describe())  # fmt: skip
     errors = _Errors(layout)
-    has_ids = "response_id" in layout.index
+    for error in read.errors:
+        errors.add(error.line, [(None, error.message)])
     raw = table.source
+    requote = table.kind == "TSV" and table.quoted and raw.stream.seekable()
+    if requote and read.errors:
+        raise _Requote
     try:
         with connection.cursor() as cursor:
             practices = _Practices(by_names=layout.format is not PLAIN)
@@ -702,18 +769,19 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
                     _refuse(f"There is no practice {shown(layout.practice_code)!r} (a practice "
                             "code or name) to import the whole file for.")  # fmt: skip
             report.layout["practice_id"] = practice_id
-            rows = _Rows(reader, layout, raw, errors, practices, timezone.localdate(), pending,
-                         practice_id)  # fmt: skip
+            rows = _Rows(table.reader, layout, raw, errors, practices, timezone.localdate(),
+                         read.pending, practice_id, requote)  # fmt: skip
             # The staging table is temporary and loaded before the transaction begins, so the
             # progress a job writes meanwhile is seen at once (SQLite has a single writer).
             _create_staging(cursor)
             try:
                 _load_staging(cursor, rows, lambda: progress and progress(raw.size))
                 report.checksum = raw.sha256.hexdigest()
-                report.unfinished, report.unanswered = rows.unfinished, rows.unanswered
+                report.unfinished, report.tests = rows.unfinished, rows.tests
+                report.unanswered = rows.unanswered
                 with transaction.atomic():
-                    _check_and_insert(cursor, report, rows, errors, has_ids, source, user,
-                                      file_name, dry_run, _stage_reporter(on_stage))  # fmt: skip
+                    _check_and_insert(cursor, report, rows, errors, source, user, file_name,
+                                      dry_run, _stage_reporter(on_stage))  # fmt: skip
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}", [])
     except IntegrityError as exc:
@@ -737,33 +805,39 @@ def _stage_reporter(on_stage):
     return stage
 
 
-def _check_and_insert(cursor, report, rows, errors, has_ids, source, user, file_name, dry_run,
-                      stage):  # fmt: skip
+def _check_and_insert(cursor, report, rows, errors, source, user, file_name, dry_run, stage):
     """The checks that need the whole file, then the insert: inside the transaction."""
     stage(STAGE_CHECKING)
+    layout = rows.layout
+    has_ids = "response_id" in layout.index
     if has_ids:
-        _check_repeated_ids(cursor, errors, rows.layout.column("response_id"))
+        _check_repeated_ids(cursor, errors, layout.column("response_id"))
+    elif layout.identity:
+        _number_repeated_identities(cursor)
     if errors.count:
-        errors.refuse(rows.unmatched_error())
+        errors.refuse(rows.unmatched_error(), rows.seen)
     if rows.good == 0:
-        if rows.unanswered or rows.unfinished:
+        if rows.unanswered or rows.unfinished or rows.tests:
             _refuse(f"No row of the file has a score to import: {rows.unanswered:,} rows have "
-                    f"no answer in column {rows.layout.column('score')} and "
-                    f"{rows.unfinished:,} are unfinished.")  # fmt: skip
+                    f"no answer in column {layout.column('score')}, {rows.unfinished:,} are "
+                    f"unfinished and {rows.tests:,} are previews, tests or spam.")  # fmt: skip
         _refuse("The file has a header but no rows.")
     if rows.without_id:
         _refuse_repeated_file(cursor, report.checksum)
     report.rows = rows.good
-    report.skipped = _skip_already_imported(cursor, source) if has_ids else 0
+    report.skipped = 0
+    if has_ids or layout.identity:
+        report.skipped = _skip_already_imported(cursor, source, identity=layout.identity)
     report.imported = report.rows - report.skipped
     _describe(cursor, report)
-    if dry_run:
+    if dry_run or report.imported == 0:
         transaction.set_rollback(True)
         return
     survey_import = SurveyImport.objects.create(
         source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
         imported_by=user if user is not None and user.is_authenticated else None,
-        rows=report.imported, skipped=report.skipped, has_response_ids=has_ids,
+        rows=report.imported, skipped=report.skipped,
+        has_response_ids=has_ids or layout.identity,
     )  # fmt: skip
     report.survey_import_id = survey_import.pk
     stage(STAGE_WRITING, report.imported)
@@ -837,100 +911,3 @@ def survey_import_undo(*, survey_import_id):
             "comments_deleted": (None, comments)})  # fmt: skip
         evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import_id)
     return UndoneImport(survey_import_id, survey_import.file_name, responses, comments)
-
-
-# --- The jobs of the upload pages ------------------------------------------------------------
-# Each job's payload is ``{"upload": token, "file_name", "source", "user_id"}`` (an undo's is
-# ``{"imports": [id, ...]}``): never the file's contents, which hold patients' comments.
-
-
-def survey_report_as_json(report):
-    """A SurveyImportReport as JSON for ``Job.result``: dates as ISO strings."""
-    data = asdict(report)
-    for name in ("first_day", "last_day"):
-        data[name] = data[name].isoformat() if data[name] else None
-    return {**data, "nps": report.nps, "summary": report.summary()}
-
-
-def survey_file_check(job):
-    """The preview: check the staged file of the job and describe it; nothing is written."""
-    return _survey_file(job, dry_run=True)
-
-
-def survey_file_import(job):
-    """Import the staged file of the job, whose preview the data admin has seen."""
-    return _survey_file(job, dry_run=False)
-
-
-def _survey_file(job, *, dry_run):
-    payload = job.payload
-    user = get_user_model().objects.filter(pk=payload.get("user_id")).first()
-    try:
-        stream = upload_open(token=payload["upload"])
-    except FileNotFoundError:
-        raise ImportRefused([LineError(0, UPLOAD_EXPIRED)]) from None
-    job_progress(job, percent=0, message="Reading the file")
-    progress = JobProgress(job.pk, total=os.fstat(stream.fileno()).st_size,
-                           read_share=JobProgress.read_share_for(dry_run=dry_run))  # fmt: skip
-    keep = False
-    mapping = Mapping.from_dict(payload["mapping"]) if payload.get("mapping") else None
-    try:
-        with stream:
-            report = surveys_import(
-                stream=stream, file_name=payload["file_name"], source=payload["source"],
-                user=user, dry_run=dry_run, progress=progress, on_stage=progress.stage,
-                mapping=mapping,
-            )  # fmt: skip
-        keep = dry_run  # a file that passed its check waits for the confirmation
-        if not dry_run and report.format != PLAIN.key:
-            survey_mapping_save(layout=report.layout, user=user)
-    finally:
-        if not keep:
-            # Imported (confirming twice cannot import twice) or refused (it must be
-            # uploaded again): either way the patients' comments leave the disk now.
-            upload_discard(token=payload["upload"])
-    return survey_report_as_json(report)
-
-
-def survey_mapping_save(*, layout, user=None):
-    """Keep the columns an export was imported with, for the practice (or for files with a
-    practice column) and the tool, to offer them on the next upload. Names only."""
-    SurveyMapping.objects.update_or_create(
-        tool=layout["format"], practice_id=layout.get("practice_id"),
-        defaults={
-            "score_column": layout["score_column"], "date_column": layout["date_column"],
-            "id_column": layout["id_column"], "practice_column": layout["practice_column"],
-            "time_zone": layout["zone"],
-            "saved_by": user if user is not None and user.is_authenticated else None,
-        },
-    )  # fmt: skip
-
-
-def survey_mapping_offered(*, tool, practice_id=None):
-    """The mapping saved for the tool and practice (None: files with a practice column)."""
-    return (SurveyMapping.objects.filter(tool=tool, practice_id=practice_id)
-            .select_related("saved_by").first())  # fmt: skip
-
-
-def survey_imports_undo(job):
-    """Undo the imports of the job, each in its own transaction, so that the page shows which
-    one is being undone. An import undone meanwhile (by another job or the command) is listed
-    as missing; the others are still undone."""
-    ids = job.payload["imports"]
-    undone, missing = [], []
-    for done, pk in enumerate(ids):
-        job_progress(job, percent=done * 100 // len(ids),
-                     message=f"Undoing import #{pk} ({done + 1} of {len(ids)})")  # fmt: skip
-        try:
-            undone.append(asdict(survey_import_undo(survey_import_id=pk)))
-        except SurveyImport.DoesNotExist:
-            missing.append(pk)
-        except Exception as exc:
-            if not undone:
-                raise
-            # The failed import was rolled back; the ones before it stay undone: say which.
-            logger.exception("undo of import %s failed", pk)
-            done_ids = ", ".join(f"#{u['survey_import_id']}" for u in undone)
-            raise JobError(f"undoing import #{pk} failed ({exc.__class__.__name__}); "
-                           f"{done_ids} had been undone before it") from exc  # fmt: skip
-    return {"undone": undone, "missing": missing}
