@@ -246,7 +246,7 @@ _PERSONAL_QUESTION = re.compile(
     rf"^(what is|what's|whats|please (enter|give|provide|share)|enter|may we have)?\s*"
     rf"(your|the patient's)\s+({_PERSONAL_WORDS})\b"
 )
-_PRACTICE = re.compile(r"^(practice|clinic|office|location)( ?(code|id|name))?$|"
+_PRACTICE = re.compile(r"^(practice|clinic|office)( ?(code|id|name))?$|"
                        r"^practice_?code$", re.IGNORECASE)  # fmt: skip
 
 
@@ -533,11 +533,13 @@ class Layout:
 class LayoutError(ImportRefused):
     """The layout cannot be read as asked: a named column is missing, or none fits a role.
     ``format`` is the format it was read as (None when none fits), ``formats`` the formats
-    the header fits, ``names`` the columns' names as read."""
+    the header fits, ``names`` the columns' names as read and ``found`` the columns found for
+    the roles that could be read ({role: name}), to offer on the columns page."""
 
-    def __init__(self, errors, *, format=None, formats=(), names=()):  # noqa: A002
+    def __init__(self, errors, *, format=None, formats=(), names=(), found=None):  # noqa: A002
         super().__init__(errors)
         self.format, self.formats, self.names = format, list(formats), list(names)
+        self.found = dict(found or {})
 
 
 def _find(names, wanted):
@@ -680,13 +682,14 @@ def _layout_read(rows, sample, mapping, default_zone):
                             "file")  # fmt: skip
     if problems:
         raise LayoutError([LineError(0, f"{fmt.label} export: {p}.") for p in problems],
-                          format=fmt, formats=found, names=names)  # fmt: skip
+                          format=fmt, formats=found, names=names,
+                          found={role: names[i] for role, i in index.items()})  # fmt: skip
 
     used = set(index.values())
     skips = []
     for skip in fmt.skips:
         position = _find(names, skip.columns)
-        if position is not None and position not in used:
+        if position is not None:
             skips.append((position, skip.only or skip.values, skip.blank, skip.kind,
                           bool(skip.only)))
     file_zone = _qualtrics_zone(rows[offset:], index["responded_on"]) if fmt is QUALTRICS else ""

@@ -131,7 +131,7 @@ def survey_upload_columns(request):
     if chosen not in FORMATS:
         chosen = "auto"
     practice = request.POST.get("practice", pending["practice"]) or ""
-    names, detected, layout_errors, tried = [], None, [], None
+    names, detected, layout_errors, tried, found = [], None, [], None, {}
 
     def layout_of(mapping):
         return survey_file_layout(upload_open(token=pending["upload"]), mapping,
@@ -142,7 +142,7 @@ def survey_upload_columns(request):
         names = detected.names
     except LayoutError as exc:
         layout_errors = [str(e) for e in exc.errors]
-        names, tried = exc.names, exc.format
+        names, tried, found = exc.names, exc.format, exc.found
     except ImportRefused as exc:
         layout_errors = [str(e) for e in exc.errors]
     except OSError:
@@ -158,7 +158,12 @@ def survey_upload_columns(request):
     if saved is not None and not {saved.score_column, saved.date_column} <= set(names):
         saved = None  # the file's columns changed since: offer what was detected
     initial = {"format": tool, "practice": practice, "time_zone": settings.TIME_ZONE}
-    if detected is not None:
+    if detected is None:
+        initial.update(score_column=found.get("score", ""),
+                       date_column=found.get("responded_on", ""),
+                       id_column=found.get("response_id", ""),
+                       practice_column=found.get("practice", ""))  # fmt: skip
+    else:
         initial.update(score_column=detected.column("score"),
                        date_column=detected.column("responded_on"),
                        id_column=detected.column("response_id"),

@@ -19,8 +19,8 @@ from partners.models import SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
 from partners.surveys.formats import Mapping, formats_detect, parse_stamp, score_from_choice
-from partners.surveys.reading import sniff_delimiter
 from partners.surveys.importing import SurveyImportRefused, survey_import_undo, surveys_import
+from partners.surveys.reading import sniff_delimiter
 from tests.partners.factories import affiliate, make_mso, make_practice
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -175,8 +175,8 @@ def test_typeform_utc_stamps_count_on_the_day_of_the_chosen_zone(practices):
     assert report.format == "typeform"
     # 2024-03-06 05:30 UTC is 2024-03-05 23:30 in Chicago.
     assert responses() == [
-        ("BAY-02", D(2024, 3, 6), 3, "tk9z8y7x6w5v4u"),
-        ("OAK-01", D(2024, 3, 5), 9, "tk0a1b2c3d4e5f"),
+        ("BAY-02", D(2024, 3, 6), 3, "tk9z8y7x6w5v4u3t2s1r0q9p8o7n6m5l"),
+        ("OAK-01", D(2024, 3, 5), 9, "tk0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o"),
     ]
 
 
@@ -423,8 +423,8 @@ def test_command_takes_the_zone_and_the_practice(practices, tmp_path):
 
     # 05:30 and 15:02 UTC are 14:30 on the 6th and 00:02 on the 7th in Tokyo; the practice
     # named for the whole file wins over the file's practice column.
-    assert responses() == [("OAK-01", D(2024, 3, 6), 9, "tk0a1b2c3d4e5f"),
-                           ("OAK-01", D(2024, 3, 7), 3, "tk9z8y7x6w5v4u")]
+    assert responses() == [("OAK-01", D(2024, 3, 6), 9, "tk0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o"),
+                           ("OAK-01", D(2024, 3, 7), 3, "tk9z8y7x6w5v4u3t2s1r0q9p8o7n6m5l")]
 
 
 @pytest.mark.django_db

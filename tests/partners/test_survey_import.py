@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 from django.utils import timezone
 
-from partners.surveys import formats, importing
 from partners.management.commands.import_surveys import TerminalProgress, describe
 from partners.models import MsoNpsMonth, PracticeNpsMonth, SurveyComment, SurveyImport
 from partners.models import SurveyResponse as Response
 from partners.rollups import rollups_differences
+from partners.surveys import formats, importing
 from partners.surveys.importing import (
     MAX_ERRORS,
     SurveyImportRefused,
