@@ -205,15 +205,14 @@ _RECOMMEND_WORD = re.compile(
     r"consigli\w*)\b"
 )
 _LIKELY_WORD = re.compile(
-    r"\b(likely|likelihood|probable|probabilidad|provavel|probabilidade|probabl\w*|"
-    r"wahrscheinlich\w*|probabile|probabilita)\b"
+    r"\b(likely|likelihood|probabl\w*|provavel|wahrscheinlich\w*|probabilita)\b"
 )
 _FRIEND_WORD = re.compile(
     r"\b(friends?|colleagues?|family|relatives?|amig[oa]s?|colegas?|amis?|amies?|"
     r"collegues?|freund\w*|kolleg\w*|bekannte\w*|amic[oaie]|colleg[hi]i?|familia|familiares|"
     r"famille|familie|famiglia)\b"
 )
-_SCALE = re.compile(r"\b0\s*(-|–|to|a|à|bis|al?|–)\s*10\b")
+_SCALE = re.compile(r"\b0\s*(-|–|to|a|bis|al)\s*10\b")  # folded: "à" is "a"
 
 
 def score_question(text):

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ..csvfiles import ImportRefused, LineError, bad_byte_message, csv_error_message, is_blank
-from .formats import LayoutError, layout_read
+from .formats import layout_read
 
 READ_SIZE = 1 << 20
 HEAD_SIZE = 1 << 16  # bytes read first to tell the file's kind, encoding and delimiter
@@ -310,13 +310,9 @@ def survey_layout_read(table, mapping, default_zone):
     def sample(position, header_rows):
         return [v[position] for _l, v in records[header_rows:] if position < len(v)]
 
-    try:
-        layout = layout_read(rows, sample, mapping, default_zone)
-    except LayoutError:
-        raise
+    layout = layout_read(rows, sample, mapping, default_zone)
     layout.reading = table.reading
-    last_header_line = records[layout.header_rows - 1][0] if layout.header_rows <= len(
-        records) else records[-1][0]  # fmt: skip
+    last_header_line = records[min(layout.header_rows, len(records)) - 1][0]
     bad = [e for line, values in records[1:layout.header_rows]
            for e in _header_errors(line, values)]  # fmt: skip
     header_csv = [e for e in errors if e.line <= last_header_line]

@@ -32,6 +32,7 @@ def test_an_export_shows_its_columns_to_confirm(request, screen, live_server, da
         assert page.get_by_label(label).is_visible()
     assert page.get_by_label("Score column (0 to 10)").input_value() == "Q1"
     assert "RecipientEmail" in page.inner_text("#dropped-columns")
+    shoot(page, "survey-columns")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"]
 

@@ -214,6 +214,21 @@ def test_a_quote_mark_far_into_an_unquoted_tsv_is_read_as_part_of_its_cell(pract
     assert "read without quote handling" in report.layout["reading"]
 
 
+@pytest.mark.django_db
+def test_a_tsv_whose_quotes_fail_far_into_it_is_read_again_without_quote_handling(practices):
+    head, *rows = sample("googleforms_sheets.tsv").decode().splitlines()
+    quoted = '3/1/2023 09:00:00\t9\t"Quoted, as Excel would"\tOAK-01'
+    filler = [f"3/{1 + i % 28}/2023 10:{i % 60:02d}:00\t9\tFine visit number {i}\tOAK-01"
+              for i in range(3000)]  # fmt: skip
+    data = "\n".join([head, quoted, *filler, *rows]).encode()
+
+    report = load(data, name="form.tsv")
+
+    assert report.imported == 3004
+    assert "read without quote handling" in report.layout["reading"]
+    assert SurveyImport.objects.count() == 1
+
+
 def test_a_tsv_is_read_with_quotes_only_when_it_quotes_a_cell():
     assert tsv_quoted('a\tb\n"line one\nline two"\t2\n')  # Excel's Unicode text
     assert tsv_quoted('a\tb\n"x"\t2\n')
