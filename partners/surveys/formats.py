@@ -205,7 +205,7 @@ _RECOMMEND_WORD = re.compile(
     r"consigli\w*)\b"
 )
 _LIKELY_WORD = re.compile(
-    r"\b(likely|likelihood|probabl\w*|provavel|wahrscheinlich\w*|probabilita)\b"
+    r"\b(likely|likelihood|probab\w*|provavel|wahrscheinlich\w*)\b"
 )
 _FRIEND_WORD = re.compile(
     r"\b(friends?|colleagues?|family|relatives?|amig[oa]s?|colegas?|amis?|amies?|"

@@ -286,6 +286,7 @@ class _Rows:
         self.reader, self.layout, self.source, self.errors = reader, layout, source, errors
         self.practices, self.today = practices, today.isoformat()
         self.pending, self.practice_id, self.requote = pending, practice_id, requote
+        self.needs_requote = False
         self.days = {}  # date as written (or its first 10 characters) -> ISO date
         self.scores = dict(SCORES)  # score as written -> score
         self.good = self.without_id = self.unanswered = self.seen = 0
@@ -380,7 +381,9 @@ class _Rows:
                 return
             except csv.Error as exc:
                 if self.requote:
-                    raise _Requote from None
+                    # Stop here (the COPY under way ends cleanly); the file is read again.
+                    self.needs_requote = True
+                    return
                 # The reader goes on with the next record: report every line that is wrong.
                 errors.add(next_line, [(None, csv_error_message(exc))])
                 next_line = reader.line_num + 1
@@ -776,6 +779,8 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
             _create_staging(cursor)
             try:
                 _load_staging(cursor, rows, lambda: progress and progress(raw.size))
+                if rows.needs_requote:
+                    raise _Requote
                 report.checksum = raw.sha256.hexdigest()
                 report.unfinished, report.tests = rows.unfinished, rows.tests
                 report.unanswered = rows.unanswered
