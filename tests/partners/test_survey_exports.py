@@ -414,6 +414,27 @@ def test_the_page_and_the_command_name_the_same_line(practices, client, data_adm
     assert "4 – this is not valid CSV" in page
 
 
+@pytest.mark.django_db
+def test_a_broken_third_row_has_the_same_line_on_the_page_and_the_command(
+        practices, client, data_admin, queued, tmp_path):  # fmt: skip
+    lines = sample("qualtrics.csv").split(b"\n")
+    broken = b"\n".join([*lines[:3], b'"{""ImportId"":""startDate""}"x,' + lines[3], *lines[4:]])
+    path = tmp_path / "export.csv"
+    path.write_bytes(broken)
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_surveys", str(path), stdout=io.StringIO(), stderr=err)
+    client.force_login(data_admin)
+
+    upload(client, "export.csv", data=broken, format="qualtrics")
+    confirm_columns(client, client.get(COLUMNS))
+    page = text(client.get(reverse("survey_upload_job", args=[run(queued).pk])))
+
+    # Row 3 of the spreadsheet: the question text on row 2 holds a line break.
+    assert "line 3: this is not valid CSV" in err.getvalue()
+    assert "3 – this is not valid CSV" in page
+
+
 # --- 9. Personal data by whole words and known names ----------------------------------------------
 
 
