@@ -49,6 +49,10 @@ import secrets
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from partners.formatting import count_text
+
+from .statistics import MIN_RESPONSES
+
 __all__ = ["dot_plot", "ledger_bars", "nps_by_year_chart", "ppd_bar", "score_grid"]
 
 WIDTH = 400
@@ -138,8 +142,7 @@ def _plain(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
-def _count(n):
-    return f"{int(n):,}"
+_count = count_text  # the one way a count is written (partners.formatting)
 
 
 def _compact(n):
@@ -479,11 +482,15 @@ def ppd_bar(promoters, passives, detractors, *, title="Promoters, passives and d
         out.append(_text(lx + 17, ly, name, fill=INK, weight="600"))
         out.append(_text(lx + 17, ly + 18, _fit(f"{_num(share)}% · {_count(c)}", col - 20),
                          fill=MUTED))  # fmt: skip
-    nps = 100.0 * (counts[0] - counts[2]) / n
+    # The NPS is said only where the page states it: from MIN_RESPONSES responses on.
+    if n >= MIN_RESPONSES:
+        said = f" NPS {_plain(100.0 * (counts[0] - counts[2]) / n, 0)}."
+    else:
+        said = f" Too few responses for an NPS (at least {MIN_RESPONSES} are needed)."
     desc = (
         f"{_count(n)} responses: promoters {_plain(shares[0])}% ({_count(counts[0])}), "
         f"passives {_plain(shares[1])}% ({_count(counts[1])}), detractors "
-        f"{_plain(shares[2])}% ({_count(counts[2])}). NPS {_plain(nps, 1)}."
+        f"{_plain(shares[2])}% ({_count(counts[2])}).{said}"
     )
     return _svg("ppd", ly + 26, title, desc, "".join(out))
 

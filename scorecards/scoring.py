@@ -399,3 +399,12 @@ def nps_ties(counts_by_id):
                 tied[a].append(b)
                 tied[b].append(a)
     return tied
+
+
+def not_ranked_reason(*, coverage, failed=()):
+    """Why an MSO has no total, in words, wherever a total would stand: an unranked MSO
+    never shows a number there (a total over 15% of the weight is no total)."""
+    if failed:
+        return "not ranked: fails the must-haves (" + "; ".join(failed) + ")"
+    return (f"not ranked: evidence for {round(100 * coverage)}% of the weight, "
+            f"{round(100 * MIN_COVERAGE)}% needed")

@@ -30,7 +30,7 @@ from partners.selectors import months_before
 from . import claims as claim_checks
 from . import profile, scoring
 from .models import SUMMARY_KEYS, Methodology, MsoScorecard, ScorecardSnapshot
-from .statistics import nps_band, nps_estimate, world_class_streak
+from .statistics import nps_band_of_interval, nps_estimate, world_class_streak
 
 logger = logging.getLogger(__name__)
 YEARS_SHOWN = 10
@@ -241,7 +241,7 @@ def _ratings(histogram):
 
 # Raised whenever the scoring or the documents change, so that the next computation stores a
 # new snapshot of unchanged evidence rather than keeping one computed the old way.
-DOCUMENT_VERSION = 4
+DOCUMENT_VERSION = 5
 
 
 def fingerprint(evidence, methodology, weights):
@@ -266,7 +266,7 @@ def nps_document(counts, bands):
         "detractors": est.detractors, "nps": est.nps if sufficient else None,
         "ci_low": est.ci_low if sufficient else None,
         "ci_high": est.ci_high if sufficient else None,
-        "band": nps_band(est.nps, bands) if sufficient else None,
+        "band": nps_band_of_interval(est.ci_low, est.ci_high, bands) if sufficient else None,
         "status": scoring.OK if sufficient else scoring.INSUFFICIENT,
     }  # fmt: skip
 

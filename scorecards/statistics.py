@@ -8,6 +8,8 @@ Plain Python with no Django import: the ORM feeds these functions counts.
   interval = 100 x clip((p' - d') -/+ 1.96 se, -1, 1).
 - Two groups differ when |z| >= 1.96, z = ((p1' - d1') - (p2' - d2')) / sqrt(v1/n1' + v2/n2').
 - Fewer than 30 responses: insufficient data.
+- A band (above 0 good, above 50 excellent, above 80 world-class) is read from the interval:
+  a band's name only when the whole interval lies in it (``nps_band_of_interval``).
 """
 
 import math
@@ -104,6 +106,28 @@ def nps_band(value, bands):
         if value > bound:
             best = name
     return best
+
+
+def nps_band_of_interval(low, high, bands):
+    """The band a 95% interval shows, so that a band never claims more than the evidence: a
+    band's name only when the whole interval lies in it; "Good or Excellent" when it crosses
+    one bound, "Good to World-class" when it crosses two, "Good or lower" when its low end is
+    below every band; None when it is below every band, or without an interval.
+
+    49.9 (interval 40 to 59) is "Good or Excellent", never "Good" beside a 50.3 that is
+    "Excellent": both read from their intervals, not from their points.
+    """
+    if low is None or high is None:
+        return None
+    names = [name for name, _bound in sorted(bands, key=lambda b: b[1])]
+    lowest, highest = nps_band(low, bands), nps_band(high, bands)
+    if lowest == highest:
+        return lowest
+    if lowest is None:
+        return f"{highest} or lower"
+    if names.index(highest) - names.index(lowest) == 1:
+        return f"{lowest} or {highest}"
+    return f"{lowest} to {highest}"
 
 
 def nps_by_year(counts_by_year):

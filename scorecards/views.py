@@ -18,6 +18,7 @@ from partners.selectors import months_before
 from . import charts, priorities, selectors, services
 from . import directory as directory_rules
 from . import profile as profile_rules
+from .comparison import best_in_row
 from .forms import DirectoryForm, PrioritiesForm
 from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry, SurgeonPriorities
 from .shortlist import (
@@ -151,6 +152,8 @@ def _directory_context(request, query, priorities_form=None):
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
         "personal": personal, "priorities_form": priorities_form, "saved": saved,
         "ranked_count": ranked_count, "priorities_open": False,
+        "bands": sorted(services.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
+        if snapshot else [],
     }  # fmt: skip
 
 
@@ -201,10 +204,24 @@ def mso_profile(request, slug):
                "body_labels": dict(AccreditationBody.choices),
                "tied_with": [], "can_shortlist": user_has_role(request.user, SURGEON)}  # fmt: skip
     if document:
+        context["mine"] = _surgeons_own(request.user, snapshot, mso.slug)
         names = selectors.names_of(slugs=document["nps_tied_with"])
         context["tied_with"] = [(slug, names.get(slug, slug)) for slug in document["nps_tied_with"]]
         context.update(_profile_charts(mso, snapshot, document))
     return render(request, "msos/profile.html", context)
+
+
+def _surgeons_own(user, snapshot, slug):
+    """The MSO's total and rank under the user's saved priorities, as the directory and compare
+    show them (the same rescoring of the same rows), or None without priorities of their own."""
+    weights, must_haves, _saved = _priorities(user, snapshot)
+    methodology = snapshot.methodology.weights()
+    if weights == methodology and not must_haves:
+        return None
+    rows = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights, must_haves,
+                              dict(ServiceArea.choices), published=methodology,
+                              stability_of=())  # fmt: skip
+    return next((row["mine"] for row in rows if row["slug"] == slug), None)
 
 
 def _published_card(request, slug):
@@ -319,16 +336,17 @@ def _compare_context(request, snapshot, slugs, form=None):
     rows = []
     for column in columns:
         cells = [row["criteria"][column["key"]] for row in msos]
-        scores = [c["score"] for c in cells if c["status"] == "ok"]
-        best = max(scores) if len(scores) > 1 else None
+        best, tied = best_in_row([(c["score"], c["ci_low"], c["ci_high"])
+                                  if c["status"] == "ok" else None for c in cells])
+        pairs = enumerate(zip(cells, msos, strict=True))
         rows.append({**column, "weight": weights.get(column["key"], 0),
-                     "cells": [{**c, "mso": m["name"],
-                                "best": best is not None and c["score"] == best}
-                               for c, m in zip(cells, msos, strict=True)]})  # fmt: skip
-    nps_best = max((m["nps"]["nps"] for m in msos if m["nps"]["status"] == "ok"), default=None)
-    for m in msos:
+                     "cells": [{**c, "mso": m["name"], "best": i == best, "tied": i in tied}
+                               for i, (c, m) in pairs]})  # fmt: skip
+    best, tied = best_in_row([(m["nps"]["nps"], m["nps"]["ci_low"], m["nps"]["ci_high"])
+                              if m["nps"]["status"] == "ok" else None for m in msos])
+    for i, m in enumerate(msos):
         m["tied_here"] = [names[s] for s in m["nps_tied_with"] if s in names]
-        m["nps_best"] = m["nps"]["status"] == "ok" and m["nps"]["nps"] == nps_best
+        m["nps_best"], m["nps_tied_best"] = i == best, i in tied
     best_rank = min((m["mine"]["rank"] for m in msos if m["mine"]["rank"] is not None),
                     default=None)  # fmt: skip
     totals_chart = charts.dot_plot([

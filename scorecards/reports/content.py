@@ -66,10 +66,7 @@ def _excluded(row):
     mine = row["mine"]
     if mine["ranked"]:
         return ""
-    if mine["failed"]:
-        return "fails the must-haves: " + "; ".join(mine["failed"])
-    return (f"unranked: the evidence covers {round(100 * mine['coverage'])}% of the weight, "
-            f"at least {round(100 * scoring.MIN_COVERAGE)}% is needed")
+    return scoring.not_ranked_reason(coverage=mine["coverage"], failed=mine["failed"])
 
 
 def report_content(report):
@@ -119,11 +116,15 @@ def report_content(report):
             (a for a in row.get("accreditations", []) if a["current"]),
             key=lambda a: (a["practice"], a["body"]))  # fmt: skip
     sections = [s for s in SECTIONS if s[0] in report.sections]
+    custom = any(report.weights.get(k) != published.get(k) for k in published)
+    weights_used = weights_caption(custom=custom, name=methodology.name,
+                                   version=methodology.version)  # fmt: skip
     context = {
         "report": report, "snapshot": snapshot, "methodology": methodology,
         "msos": ranking, "criteria": criteria, "sections": sections,
         "include": set(report.sections), "bands": bands,
-        "custom_weights": any(report.weights.get(k) != published.get(k) for k in published),
+        "custom_weights": custom,
+        "weights_used": weights_used,
         "must_haves": _must_have_lines(report.must_haves, service_labels),
         "ranked": [r for r in ranking if r["mine"]["ranked"]],
         "excluded": [r for r in ranking if not r["mine"]["ranked"]],
@@ -196,13 +197,18 @@ def _must_have_lines(must_haves, service_labels):
     return lines
 
 
+def weights_caption(*, custom, name, version):
+    """The weights a report used, as every caption and heading names them."""
+    return "the client's weights" if custom else f"the weights of {name} v{version}"
+
+
 def _add_charts(context, rows, bands, service_labels, draw=chart_image):
     """The SVG charts of scorecards/charts.py, drawn once each, as images (``draw``)."""
     # On paper a point has no tooltip: each is labelled with its rank, named in the caption.
     context["grid_chart"] = draw(charts.score_grid(
         [{"label": str(r["mine"]["rank"]), "x": r["facts"]["active_practices"],
           "y": r["mine"]["total"] if r["mine"]["ranked"] else None} for r in rows],
-        title="Total score with the client's weights against footprint",
+        title=f"Total score with {context['weights_used']} against footprint",
     ))  # fmt: skip
     context["nps_chart"] = draw(charts.dot_plot(
         [{"label": r["name"], "value": r["nps"]["nps"], "ci_low": r["nps"]["ci_low"],

@@ -18,6 +18,13 @@ def percent(share):
     return f"{round(100 * share)}%"
 
 
+@register.filter
+def not_ranked(mine):
+    """Why a scored row (``mine``: coverage, failed) has no total, in words."""
+    return scoring.not_ranked_reason(coverage=mine.get("coverage") or 0,
+                                     failed=mine.get("failed") or ())  # fmt: skip
+
+
 @register.simple_tag
 def mso_names(msos):
     """{slug: name} of the MSOs of a document, to name the MSOs another is tied with."""

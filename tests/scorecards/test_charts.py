@@ -202,9 +202,17 @@ def test_ppd_bar_labels_percentages_and_counts():
     assert "62% · 503" in words and "26% · 212" in words and "12% · 97" in words
     desc = root.find(f"{SVG}desc").text
     assert desc.startswith("812 responses: promoters 62% (503)")
-    assert "NPS 50.0" in desc
+    assert "NPS 50." in desc  # a whole number, as the page shows it
     rects = [r for r in root.iter(f"{SVG}rect") if r.get("fill") == charts.BLUE]
     assert float(rects[0].get("width")) == pytest.approx(396 * 503 / 812, abs=0.1)
+
+
+def test_ppd_bar_says_no_nps_where_the_page_withholds_it():
+    # 20 responses: the page says too few, so the text alternative states no NPS either.
+    desc = parse(charts.ppd_bar(10, 6, 4)).find(f"{SVG}desc").text
+
+    assert "NPS" not in desc.replace("Too few responses for an NPS", "")
+    assert "Too few responses for an NPS (at least 30 are needed)." in desc
 
 
 def test_ppd_bar_empty_state():

@@ -178,3 +178,48 @@ def test_who_may_read_the_directory(client, request, role, status, snapshot):
 
 def test_anonymous_visitors_are_sent_to_log_in(client, snapshot):
     assert client.get(reverse("directory"))["Location"].startswith(reverse("login"))
+
+
+def test_bands_are_read_from_the_interval_and_explained_once(client, surgeon, snapshot):
+    from scorecards.services import benchmarks
+    from scorecards.statistics import nps_band_of_interval
+
+    _, bands = benchmarks(snapshot.data_as_of)
+    client.force_login(surgeon)
+    text = client.get(reverse("directory")).content.decode()
+
+    shown = [d["nps"] for d in cards(snapshot).values() if d["nps"]["status"] == "ok"]
+    assert all(nps["band"] == nps_band_of_interval(nps["ci_low"], nps["ci_high"], bands)
+               for nps in shown)  # fmt: skip
+    assert any(" or " in (nps["band"] or "") for nps in shown)  # an interval across a bound
+    for nps in shown:
+        if nps["band"]:
+            assert f"n={nps['n']} · {nps['band']}" in text
+    assert text.count("A band is named only when the whole 95% interval lies in it") == 1
+
+
+def test_with_saved_priorities_the_profile_shows_the_surgeons_total_as_the_directory_does(
+        client, surgeon, snapshot):  # fmt: skip
+    from scorecards.models import SurgeonPriorities
+
+    weights = {k: (60 if k == "support_breadth" else 40 if k == "patient_experience" else 0)
+               for k in snapshot.methodology.weights()}  # fmt: skip
+    SurgeonPriorities.objects.create(user=surgeon, weights=weights, must_haves={})
+    client.force_login(surgeon)
+    directory = client.get(reverse("directory")).content.decode()
+    cards_shown = re.findall(r'<h2><a href="/msos/([^/]+)/">.*?Rank <strong>(\d+)</strong>.*?'
+                             r"Total score.*?<strong>(\d+)</strong>", directory, re.S)  # fmt: skip
+    assert cards_shown
+    documents = cards(snapshot)
+    differs = False
+    for slug, rank, total in cards_shown[:5]:
+        profile = client.get(reverse("mso_profile", args=[slug])).content.decode()
+        lead = " ".join(re.sub(r"<[^>]+>", " ", profile.split('id="profile-total">')[1]
+                               .split("</p>")[0]).split())  # fmt: skip
+        assert lead.startswith(f"With your priorities: rank {rank} with a total of {total} of 100")
+        document = documents[slug]
+        if document["ranked"]:
+            assert (f"with the methodology's weights: rank {document['rank']}, total "
+                    f"{document['total']:.0f}") in lead  # fmt: skip
+            differs |= f"{document['total']:.0f}" != total
+    assert differs  # the two totals differ for some MSO, and each is labelled

@@ -387,3 +387,49 @@ def test_generating_and_downloading_a_report_enter_the_audit_trail(client, consu
     entries = LogEntry.objects.filter(object_pk=str(report.pk), action=LogEntry.Action.ACCESS)
     assert sorted(e.changes_dict["report"][1] for e in entries) == ["downloaded", "generated"]
     assert {e.actor for e in entries} == {consultant}
+
+
+def test_an_unranked_mso_gets_no_total_anywhere_in_the_pdf(consultant, snapshot, queued):
+    cards = list(MsoScorecard.objects.filter(snapshot=snapshot).select_related("mso"))
+    # 85 on promise keeping, 15 on support breadth: MSOs without enough promises cover 15% of
+    # the weight, and used to print a total over it beside the real ones.
+    weights = {k: {"promise_keeping": 85, "support_breadth": 15}.get(k, 0)
+               for k in snapshot.methodology.weights()}  # fmt: skip
+    unranked = [c for c in cards if c.document["criteria"]["promise_keeping"]["status"] != "ok"]
+    assert unranked, "the demo data must hold an MSO without enough promises"
+    report, pages = _rendered(consultant, snapshot, queued, n=len(cards), weights=weights)
+    text = " ".join(" ".join(pages).split())
+
+    assert "(not ranked)" not in text
+    assert "of weight" not in text
+    assert text.count("not ranked: evidence for 15% of the weight, 60% needed") >= 2 * len(unranked)
+
+
+def test_every_caption_names_the_weights_used(consultant, snapshot, queued):
+    methodology = snapshot.methodology
+    _report, pages = _rendered(consultant, snapshot, queued)
+    text = " ".join(" ".join(pages).split())
+
+    used = f"the weights of {methodology.name} v{methodology.version}"
+    assert "client's weights" not in text and "client's own weights" not in text
+    assert f"Total score with {used} (0–100)" in text
+    assert f"Weights used: {used}" in text
+    assert f"with {used}" in text.split("Executive summary", 2)[-1]
+
+    weights = {**methodology.weights(), "patient_experience": 30, "support_breadth": 0}
+    weights["would_choose_again"] -= 5
+    _report, pages = _rendered(consultant, snapshot, queued, weights=weights)
+    text = " ".join(" ".join(pages).split())
+    assert "Total score with the client's weights (0–100)" in text
+    assert "Weights used: the client's weights" in text
+
+
+def test_the_pdf_writes_dates_and_counts_one_way(consultant, snapshot, queued):
+    import re
+
+    _report, pages = _rendered(consultant, snapshot, queued, n=4)
+    text = " ".join(" ".join(pages).split())
+
+    assert not re.findall(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", text)
+    assert not re.findall(r"n=[0-9]{4,}", text)
+    assert re.search(r"[A-Z][a-z]{2,4}\.? [0-9]{1,2}, 20[0-9]{2}", text)

@@ -11,6 +11,7 @@ from scorecards.statistics import (
     MIN_RESPONSES,
     _adjusted,
     nps_band,
+    nps_band_of_interval,
     nps_by_year,
     nps_estimate,
     nps_interval,
@@ -144,6 +145,32 @@ def test_a_group_is_tied_with_itself(group):
 ])  # fmt: skip
 def test_bands_are_exclusive_lower_bounds(value, band):
     assert nps_band(value, BANDS) == band
+
+
+@pytest.mark.parametrize("low, high, band", [
+    (55, 70, "Excellent"), (40, 59, "Good or Excellent"), (45, 85, "Good to World-class"),
+    (-10, 20, "Good or lower"), (-30, -5, None), (81, 95, "World-class"),
+    (60, 90, "Excellent or World-class"), (None, None, None),
+])  # fmt: skip
+def test_a_band_is_read_from_the_interval(low, high, band):
+    assert nps_band_of_interval(low, high, BANDS) == band
+
+
+def test_two_figures_either_side_of_a_bound_get_the_same_band_when_their_intervals_cross_it():
+    # 49.87 and 50.32 printed "50 · Good" and "50 · Excellent": the points differ, the
+    # intervals both cross 50.
+    below, above = nps_estimate(250, 95, 52), nps_estimate(200, 72, 42)
+    assert below.nps < 50 < above.nps
+    assert (nps_band_of_interval(below.ci_low, below.ci_high, BANDS)
+            == nps_band_of_interval(above.ci_low, above.ci_high, BANDS) == "Good or Excellent")
+
+
+@given(groups)
+def test_a_single_band_is_named_only_when_the_whole_interval_lies_in_it(group):
+    est = nps_estimate(*group)
+    band = nps_band_of_interval(est.ci_low, est.ci_high, BANDS)
+    if band in dict(BANDS):
+        assert nps_band(est.ci_low, BANDS) == nps_band(est.ci_high, BANDS) == band
 
 
 def test_nps_by_year_in_year_order():
