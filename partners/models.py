@@ -849,3 +849,25 @@ class Job(models.Model):
     @property
     def is_finished(self):
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class ConsultantProfile(models.Model):
+    """How a consultant signs the reports they prepare: a name and a firm, editable by them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="consultant_profile")  # fmt: skip
+    display_name = models.CharField("Name on reports", max_length=200)
+    firm = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.display_name}, {self.firm}" if self.firm else self.display_name
+
+
+def consultant_signature(user):
+    """(name, firm) a report prepared by ``user`` is signed with: their profile, or their
+    full name (or username) and no firm."""
+    profile = ConsultantProfile.objects.filter(user=user).first()
+    if profile is not None:
+        return profile.display_name, profile.firm
+    return user.get_full_name() or user.get_username(), ""
+

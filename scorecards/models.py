@@ -276,6 +276,7 @@ class Report(models.Model):
     )
     client_name = models.CharField(max_length=200)
     prepared_by = models.CharField(max_length=200, help_text="The name on the cover.")
+    firm = models.CharField(max_length=200, blank=True, help_text="The firm on the cover.")
     snapshot = models.ForeignKey(ScorecardSnapshot, on_delete=models.PROTECT, related_name="+")
     msos = models.JSONField(help_text="The MSOs' slugs, in the order chosen.")
     weights = models.JSONField()

@@ -84,6 +84,7 @@ PAGES = {
     "interview_detail":        ("GET",  "L   403 403 200 200 200"),
     "report_history":          ("GET",  "L   403 403 200 200 200"),
     "report_new":              ("GET",  "L   403 403 200 200 200"),
+    "consultant_profile":      ("GET",  "L   403 403 200 200 200"),
     # The report was made by another consultant: as if it did not exist, for everyone.
     "report_detail":           ("GET",  "L   403 403 404 404 404"),
     "report_download":         ("GET",  "L   403 403 404 404 404"),

@@ -135,7 +135,7 @@ def report_content(report):
                      "interviews_for_anonymous": MIN_INTERVIEWS_FOR_ANONYMOUS,
                      "coverage": round(100 * scoring.MIN_COVERAGE),
                      "stability_draws": f"{scoring.STABILITY_DRAWS:,}"},
-        "prepared_by": report.prepared_by,
+        "prepared_by": report.prepared_by, "firm": report.firm,
         "dated": report.created_at or timezone.now(),
     }  # fmt: skip
     if "charts" in report.sections or "msos" in report.sections:

@@ -3,6 +3,8 @@ sections and paper size. Weights and must-haves are the compare page's (Prioriti
 
 from django import forms
 
+from partners.models import ConsultantProfile
+
 from ..forms import PrioritiesForm
 from ..models import CRITERION_CHOICES, PaperSize
 from .content import MAX_MSOS, MIN_MSOS, SECTIONS
@@ -24,6 +26,10 @@ class SnapshotField(forms.ModelChoiceField):
 class ReportForm(PrioritiesForm):
     client_name = forms.CharField(label="Client", max_length=200,
                                   help_text="The surgeon or practice the report is for.")
+    prepared_by = forms.CharField(label="Prepared by", max_length=200, required=False,
+                                  help_text="The name on the cover; yours when left empty.")
+    firm = forms.CharField(label="Firm", max_length=200, required=False,
+                           help_text="The firm on the cover.")
     msos = forms.MultipleChoiceField(
         label=f"MSOs ({MIN_MSOS} to {MAX_MSOS})", widget=forms.CheckboxSelectMultiple,
         error_messages={"required": TOO_FEW_MSOS})  # fmt: skip
@@ -50,7 +56,7 @@ class ReportForm(PrioritiesForm):
         self.fields["snapshot"].initial = snapshots.first()
         self.fields["msos"].choices = mso_choices
         # The form's fields in the page's order; PrioritiesForm's come after the snapshot.
-        order = ["client_name", "msos", "snapshot", "weights_from"]
+        order = ["client_name", "prepared_by", "firm", "msos", "snapshot", "weights_from"]
         self.order_fields(order + [n for n in self.fields if n not in order])
 
     def clean_msos(self):
@@ -76,7 +82,17 @@ class ReportForm(PrioritiesForm):
 
     def report_inputs(self):
         data = self.cleaned_data
-        return {"client_name": data["client_name"], "snapshot": data["snapshot"],
+        return {"client_name": data["client_name"], "prepared_by": data["prepared_by"],
+                "firm": data["firm"], "snapshot": data["snapshot"],
                 "slugs": data["msos"], "weights": self.report_weights(),
                 "must_haves": self.must_haves(), "sections": data["sections"],
                 "paper": data["paper"]}  # fmt: skip
+
+
+class ConsultantProfileForm(forms.ModelForm):
+    class Meta:
+        model = ConsultantProfile
+        fields = ["display_name", "firm"]
+        help_texts = {"display_name": "As a client should read it on the cover.",
+                      "firm": "Your firm, if you work for one."}
+

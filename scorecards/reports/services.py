@@ -15,7 +15,7 @@ from django.utils import timezone
 from partners import jobs
 from partners.audit import audit_report
 from partners.jobs import JobError
-from partners.models import MSO
+from partners.models import MSO, consultant_signature
 
 from ..models import Report, ScorecardSnapshot
 from .content import MAX_MSOS, MIN_MSOS, SECTION_KEYS, report_facts
@@ -65,21 +65,24 @@ def report_check_inputs(*, snapshot, slugs, weights):
 
 
 def report_build(*, client_name, prepared_by, snapshot, slugs, weights, must_haves=None,
-                 sections=SECTION_KEYS, paper="letter", user=None):
+                 sections=SECTION_KEYS, paper="letter", user=None, firm=""):
     """An unsaved Report with its facts frozen (checked first: see report_check_inputs)."""
     slugs = report_check_inputs(snapshot=snapshot, slugs=slugs, weights=weights)
     return Report(
-        created_by=user, client_name=client_name.strip(), prepared_by=prepared_by,
+        created_by=user, client_name=client_name.strip(), prepared_by=prepared_by.strip(),
+        firm=(firm or "").strip(),
         snapshot=snapshot, msos=slugs, weights=dict(weights), must_haves=must_haves or {},
         sections=[s for s in SECTION_KEYS if s in sections], paper=paper,
         facts=report_facts(slugs=slugs, as_of=snapshot.data_as_of),
     )  # fmt: skip
 
 
-def report_create(*, user, **inputs):
-    """Save a report and queue its render; the task is sent once the transaction commits."""
-    prepared_by = user.get_full_name() or user.get_username()
-    report = report_build(user=user, prepared_by=prepared_by, **inputs)
+def report_create(*, user, prepared_by="", firm=None, **inputs):
+    """Save a report and queue its render; the task is sent once the transaction commits.
+    ``prepared_by`` and ``firm`` default to the consultant's profile (consultant_signature)."""
+    name, profile_firm = consultant_signature(user)
+    report = report_build(user=user, prepared_by=(prepared_by or "").strip() or name,
+                          firm=profile_firm if firm is None else firm, **inputs)  # fmt: skip
     with transaction.atomic():
         report.job = jobs.job_enqueue(task=REPORT_TASK, kind=REPORT_KIND, user=user)
         report.save()

@@ -1,5 +1,6 @@
 """The consultants' report pages: the builder, a report's status and download, the history."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,10 +8,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from partners.audit import audit_report
 from partners.jobs import job_followed
+from partners.models import ConsultantProfile, consultant_signature
 from partners.roles import CONSULTANT, DATA_ADMIN, user_has_role
 
 from ..models import MsoScorecard, Report
-from .forms import ReportForm
+from .content import weights_caption
+from .forms import ConsultantProfileForm, ReportForm
 from .services import ReportRefused, report_create, report_retry, snapshots_for_reports
 
 HISTORY_PAGE_SIZE = 50
@@ -39,9 +42,11 @@ def _builder_form(request, snapshots):
         MsoScorecard.objects.filter(snapshot=chosen).order_by("mso__name")
         .values_list("mso__slug", "mso__name")
     )  # fmt: skip
+    name, firm = consultant_signature(request.user)
     return ReportForm(request.POST or None, snapshots=snapshots, mso_choices=choices,
                       methodology_weights=chosen.methodology.weights(),
-                      initial={"msos": request.GET.getlist("m")})  # fmt: skip
+                      initial={"msos": request.GET.getlist("m"), "prepared_by": name,
+                               "firm": firm})  # fmt: skip
 
 
 def report_new(request):
@@ -97,9 +102,33 @@ def report_retry_view(request, pk):
 def report_history(request):
     _require_consultant(request.user)
     reports = list(
-        Report.objects.filter(created_by=request.user).select_related("job", "snapshot")
-        [:HISTORY_PAGE_SIZE]
+        Report.objects.filter(created_by=request.user)
+        .select_related("job", "snapshot__methodology")[:HISTORY_PAGE_SIZE]
     )  # fmt: skip
+    published = {}  # methodology id -> its weights, read once each
     for report in reports:
         report.names = _names(report)
+        methodology = report.snapshot.methodology
+        if methodology.pk not in published:
+            published[methodology.pk] = methodology.weights()
+        report.weights_used = weights_caption(
+            custom=report.weights != published[methodology.pk], name=methodology.name,
+            version=methodology.version)  # fmt: skip
     return render(request, "reports/history.html", {"reports": reports})
+
+
+def consultant_profile(request):
+    """The consultant's name and firm, as their reports are signed by default."""
+    _require_consultant(request.user)
+    name, firm = consultant_signature(request.user)
+    profile = ConsultantProfile.objects.filter(user=request.user).first()
+    form = ConsultantProfileForm(request.POST or None, instance=profile,
+                                 initial={"display_name": name, "firm": firm})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        profile = form.save(commit=False)
+        profile.user = request.user
+        profile.save()
+        messages.success(request, f"Your reports are now prepared by {profile}.")
+        return redirect("report_history")
+    return render(request, "reports/profile.html", {"form": form})
+

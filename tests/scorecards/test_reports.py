@@ -433,3 +433,35 @@ def test_the_pdf_writes_dates_and_counts_one_way(consultant, snapshot, queued):
     assert not re.findall(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", text)
     assert not re.findall(r"n=[0-9]{4,}", text)
     assert re.search(r"[A-Z][a-z]{2,4}\.? [0-9]{1,2}, 20[0-9]{2}", text)
+
+
+def test_a_report_is_prepared_by_the_consultants_name_and_firm(client, consultant, snapshot,
+                                                               queued):
+    from partners.models import ConsultantProfile
+
+    client.force_login(consultant)
+    saved = client.post(reverse("consultant_profile"),
+                        {"display_name": "Dana Whitfield", "firm": "Harborline Practice Advisors"})
+    assert saved.status_code == 302
+    assert str(ConsultantProfile.objects.get(user=consultant)) == (
+        "Dana Whitfield, Harborline Practice Advisors")
+
+    builder = client.get(reverse("report_new")).content.decode()
+    assert 'name="prepared_by" value="Dana Whitfield"' in builder.replace("  ", " ")
+    assert 'value="Harborline Practice Advisors"' in builder
+
+    _report, pages = _rendered(consultant, snapshot, queued)
+    cover = " ".join(pages[0].split())
+    assert "Prepared by Dana Whitfield, Harborline Practice Advisors" in cover
+    assert consultant.username not in cover
+
+    history = client.get(reverse("report_history")).content.decode()
+    assert "Dana Whitfield, Harborline Practice Advisors" in history
+
+
+def test_render_report_takes_the_name_and_the_firm(snapshot, tmp_path):
+    out = tmp_path / "r.pdf"
+    call_command("render_report", "--msos", ",".join(_slugs(snapshot, 2)), "--out", str(out),
+                 "--prepared-by", "Ada Quill", "--firm", "Quill & Co.", stdout=io.StringIO())
+    cover = " ".join(PdfReader(out).pages[0].extract_text().split())
+    assert "Prepared by Ada Quill, Quill & Co." in cover

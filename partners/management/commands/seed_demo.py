@@ -17,11 +17,13 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from partners import demo
-from partners.models import MSO
+from partners.models import MSO, ConsultantProfile
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, roles_sync
 
 DEMO_USERS = [("surgeon", SURGEON, False), ("consultant", CONSULTANT, False),
               ("dataadmin", DATA_ADMIN, True)]  # fmt: skip
+# How the demo consultant signs reports: an invented person and firm.
+DEMO_CONSULTANT = {"display_name": "Dana Whitfield", "firm": "Harborline Practice Advisors"}
 
 
 class Command(BaseCommand):
@@ -120,5 +122,7 @@ def demo_users():
             user.is_active = True
             user.save()
             user.groups.add(groups[role])
+            if role == CONSULTANT:
+                ConsultantProfile.objects.update_or_create(user=user, defaults=DEMO_CONSULTANT)
             logins.append((username, password))
     return logins

@@ -43,9 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--client", default="Client", help="The client's name.")
         parser.add_argument("--weights", default="", help="criterion=N,... (sum 100).")
         parser.add_argument("--paper", choices=PaperSize.values, default=PaperSize.LETTER)
-        parser.add_argument("--prepared-by", default="MSO Evaluator")
+        parser.add_argument("--prepared-by", default="MSO Evaluator",
+                            help="The name on the cover.")
+        parser.add_argument("--firm", default="", help="The firm on the cover.")
 
-    def handle(self, *args, msos, out, snapshot, client, weights, paper, prepared_by, **kw):
+    def handle(self, *args, msos, out, snapshot, client, weights, paper, prepared_by, firm,
+               **kw):  # fmt: skip
         snapshots = ScorecardSnapshot.objects.select_related("methodology")
         chosen = snapshots.filter(pk=snapshot).first() if snapshot else snapshots.first()
         if chosen is None:
@@ -53,7 +56,8 @@ class Command(BaseCommand):
         slugs = [s.strip() for s in msos.split(",") if s.strip()]
         try:
             report = report_build(
-                client_name=client, prepared_by=prepared_by, snapshot=chosen, slugs=slugs,
+                client_name=client, prepared_by=prepared_by, firm=firm, snapshot=chosen,
+                slugs=slugs,
                 weights=parse_weights(weights, chosen.methodology.weights()), paper=paper,
             )  # fmt: skip
         except ReportRefused as exc:
