@@ -355,7 +355,9 @@ def _compare_context(request, snapshot, slugs, form=None):
          "best": best_rank is not None and m["mine"]["rank"] == best_rank}
         for m in msos
     ], title="Total score with your priorities") if msos else ""  # fmt: skip
+    can_report = user_has_role(request.user, CONSULTANT) or user_has_role(request.user, DATA_ADMIN)
     return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
+            "can_report": can_report,
             "slugs": slugs, "ranked_count": sum(1 for r in everyone if r["mine"]["ranked"]),
             "totals_chart": totals_chart}  # fmt: skip
 

@@ -3,6 +3,7 @@ sections and paper size. Weights and must-haves are the compare page's (Prioriti
 
 from django import forms
 
+from partners.formatting import day_text
 from partners.models import ConsultantProfile
 
 from ..forms import PrioritiesForm
@@ -14,7 +15,7 @@ METHODOLOGY, OWN = "methodology", "own"
 
 
 def snapshot_label(snapshot):
-    return (f"#{snapshot.pk}: data as of {snapshot.data_as_of:%b %d, %Y}, "
+    return (f"#{snapshot.pk}: data as of {day_text(snapshot.data_as_of)}, "
             f"{snapshot.methodology.name} v{snapshot.methodology.version}")  # fmt: skip
 
 
@@ -52,6 +53,8 @@ class ReportForm(PrioritiesForm):
         criteria = [(k, labels[k], w) for k, w in methodology_weights.items()]
         super().__init__(*args, criteria=criteria, **kwargs)
         self.methodology_weights = methodology_weights
+        for key, weight in methodology_weights.items():  # what the page shows while chosen
+            self.fields[f"weight_{key}"].widget.attrs["data-methodology"] = weight
         self.fields["snapshot"].queryset = snapshots
         self.fields["snapshot"].initial = snapshots.first()
         self.fields["msos"].choices = mso_choices

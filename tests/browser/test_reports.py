@@ -58,3 +58,35 @@ def test_a_consultant_builds_a_report_watches_it_and_downloads_it(
     assert "Browser Client" in page.locator("table.reports").inner_text()
     shoot(page, "report-history")
     assert errors == []
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_builder_starts_from_compare_and_totals_the_clients_weights(
+    request, viewport, live_server, consultant, snapshot
+):
+    page = request.getfixturevalue(viewport)
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, "consultant")
+    from scorecards.models import MsoScorecard
+
+    slugs = list(MsoScorecard.objects.filter(snapshot=snapshot, rank__isnull=False)
+                 .order_by("rank").values_list("mso__slug", flat=True)[:3])  # fmt: skip
+    page.goto(f"{live_server.url}/compare?" + "&".join(f"m={s}" for s in slugs))
+    page.click("#build-report")
+    page.wait_for_url("**/reports/new?*")
+
+    ticked = page.locator("#mso-choices input:checked")
+    assert sorted(ticked.nth(i).get_attribute("value") for i in range(ticked.count())) == sorted(
+        slugs)
+    assert page.locator("#mso-count").inner_text() == "3 chosen."
+    first = page.locator("#weight-boxes input[type=number]").first
+    assert first.get_attribute("readonly") is not None  # the methodology's weights: locked
+    assert "methodology's weights (total 100)" in page.locator("#weights-total").inner_text()
+
+    page.get_by_label("The client's own weights (below; they must add up to 100)").check()
+    assert first.get_attribute("readonly") is None
+    first.fill(str(int(first.input_value()) + 5))
+    assert "105 of 100: they must add up to 100" in page.locator("#weights-total").inner_text()
+    shoot(page, "report-builder-weights")
+    page.get_by_label("The methodology's weights").check()
+    assert first.input_value() == first.get_attribute("data-methodology")
