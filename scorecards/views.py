@@ -154,6 +154,7 @@ def _directory_context(request, query, priorities_form=None):
         "ranked_count": ranked_count, "priorities_open": False,
         "bands": sorted(services.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
         if snapshot else [],
+        "shortlisted": _shortlisted(request.user),
     }  # fmt: skip
 
 
@@ -202,7 +203,8 @@ def mso_profile(request, slug):
                "criteria": _criteria_columns(snapshot) if snapshot else [],
                "service_labels": dict(ServiceArea.choices),
                "body_labels": dict(AccreditationBody.choices),
-               "tied_with": [], "can_shortlist": user_has_role(request.user, SURGEON)}  # fmt: skip
+               "tied_with": [], "can_shortlist": user_has_role(request.user, SURGEON),
+               "shortlisted": _shortlisted(request.user)}  # fmt: skip
     if document:
         context["mine"] = _surgeons_own(request.user, snapshot, mso.slug)
         names = selectors.names_of(slugs=document["nps_tied_with"])
@@ -211,17 +213,30 @@ def mso_profile(request, slug):
     return render(request, "msos/profile.html", context)
 
 
-def _surgeons_own(user, snapshot, slug):
-    """The MSO's total and rank under the user's saved priorities, as the directory and compare
-    show them (the same rescoring of the same rows), or None without priorities of their own."""
+def _standings(user, snapshot):
+    """({slug: row}, own?): every MSO's row with its total and rank under the user's priorities
+    in ``row["mine"]``, as the directory and compare show them (the same rescoring of the same
+    rows); ``own`` is False when they are the methodology's."""
     weights, must_haves, _saved = _priorities(user, snapshot)
     methodology = snapshot.methodology.weights()
-    if weights == methodology and not must_haves:
-        return None
     rows = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights, must_haves,
                               dict(ServiceArea.choices), published=methodology,
                               stability_of=())  # fmt: skip
-    return next((row["mine"] for row in rows if row["slug"] == slug), None)
+    return {row["slug"]: row for row in rows}, weights != methodology or bool(must_haves)
+
+
+def _surgeons_own(user, snapshot, slug):
+    """The MSO's total and rank under the user's saved priorities, or None without priorities
+    of their own."""
+    rows, own = _standings(user, snapshot)
+    return rows[slug]["mine"] if own and slug in rows else None
+
+
+def _shortlisted(user):
+    """{slug: shortlist entry id} of a surgeon's shortlist (empty for anybody else)."""
+    if not user_has_role(user, SURGEON):
+        return {}
+    return dict(ShortlistEntry.objects.filter(user=user).values_list("mso__slug", "pk"))
 
 
 def _published_card(request, slug):
@@ -423,6 +438,15 @@ def _back_to_entry(entry, anchor=None):
 
 def _shortlist_context(request, **extra):
     entries = list(shortlist_for_user(user=request.user))
+    snapshot = services.latest_snapshot()
+    if snapshot is not None:
+        rows, own = _standings(request.user, snapshot)
+        for entry in entries:
+            entry.standing = rows.get(entry.mso.slug)
+        extra.setdefault("own_priorities", own)
+    slugs = [entry.mso.slug for entry in entries]
+    extra.setdefault("compare_query", "&".join(f"m={s}" for s in slugs[:COMPARE_MAX]))
+    extra.setdefault("can_report", user_has_role(request.user, CONSULTANT))
     addable = (
         MSO.objects.filter(published=True)
         .exclude(pk__in=[entry.mso_id for entry in entries])
@@ -462,6 +486,11 @@ def shortlist_entry_remove(request, pk):
         context = _shortlist_context(request, removed=entry.mso.name)
         return render(request, "scorecards/shortlist.html#shortlist", context)
     messages.success(request, f"Removed {entry.mso.name} from your shortlist.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
     return redirect("shortlist")
 
 

@@ -109,7 +109,9 @@ def test_directory_and_profile_query_counts_do_not_grow_with_the_msos(client, su
     big = (_queries(client, reverse("directory")),
            _queries(client, reverse("mso_profile", args=[slug])))
     assert big == small
-    assert small[0] <= 10 and small[1] <= 10
+    # The profile reads the surgeon's priorities (their total beside the methodology's) and
+    # whether the MSO is on their shortlist: two queries more than the directory's budget.
+    assert small[0] <= 10 and small[1] <= 12
 
 
 def test_a_snapshot_is_read_once_per_process_and_a_new_one_afresh(client, surgeon, snapshot):

@@ -273,3 +273,31 @@ def test_the_list_page_issues_a_fixed_number_of_queries(client, surgeon):
     with_one = _list_page_queries(client, surgeon, 1)
     with_ten = _list_page_queries(client, surgeon, 10)
     assert with_one == with_ten
+
+
+def test_the_shortlist_shows_where_the_surgeon_is_and_its_figures(client, surgeon, snapshot):
+    from django.urls import reverse
+
+    from scorecards.models import MsoScorecard, ShortlistEntry
+
+    cards = list(MsoScorecard.objects.filter(snapshot=snapshot, rank__isnull=False)
+                 .select_related("mso").order_by("rank")[:2])  # fmt: skip
+    client.force_login(surgeon)
+    for card in cards:
+        client.post(reverse("shortlist_add"), {"mso": card.mso.slug})
+    entry = ShortlistEntry.objects.get(user=surgeon, mso=cards[0].mso)
+
+    directory = client.get(reverse("directory")).content.decode()
+    profile = client.get(reverse("mso_profile", args=[cards[0].mso.slug])).content.decode()
+    for page in (directory, profile):
+        assert f'action="{reverse("shortlist_remove", args=[entry.pk])}"' in page
+        assert "On your <a" in page
+    shortlist = client.get(reverse("shortlist")).content.decode()
+    assert f'{cards[0].total:.0f}</strong> · rank {cards[0].rank}' in shortlist
+    assert f'<strong>{cards[0].document["nps"]["nps"]:.0f}</strong>' in shortlist
+    assert "Compare these" in shortlist and f"m={cards[1].mso.slug}" in shortlist
+
+    back = client.post(reverse("shortlist_remove", args=[entry.pk]),
+                       {"next": reverse("mso_profile", args=[cards[0].mso.slug])})
+    assert back["Location"] == reverse("mso_profile", args=[cards[0].mso.slug])
+    assert not ShortlistEntry.objects.filter(pk=entry.pk).exists()
