@@ -465,3 +465,18 @@ def test_render_report_takes_the_name_and_the_firm(snapshot, tmp_path):
                  "--prepared-by", "Ada Quill", "--firm", "Quill & Co.", stdout=io.StringIO())
     cover = " ".join(PdfReader(out).pages[0].extract_text().split())
     assert "Prepared by Ada Quill, Quill & Co." in cover
+
+
+def test_the_body_speaks_plainly_and_the_statistics_wait_for_the_appendix(consultant, snapshot,
+                                                                          queued):
+    _report, pages = _rendered(consultant, snapshot, queued, n=4)
+    text = " ".join(" ".join(pages).split())
+    # The appendix starts at its second mention: the first is in the table of contents.
+    start = text.index("Methodology appendix", text.index("Methodology appendix") + 1)
+    body, appendix = text[:start], text[start:]
+
+    for jargon in ("|z|", "1.96", "adjusted Wald", "Rocks 2016", "re-weightings",
+                   "(NPS + 100) / 2", "pseudo"):  # fmt: skip
+        assert jargon not in body, jargon
+    assert "1.96" in appendix and "adjusted Wald" in appendix
+    assert "keeps its rank when every weight changes by up to half" in body
