@@ -17,6 +17,7 @@ from partners.models import MSO, Benchmark, BenchmarkKind, MSOService, ServiceAr
 from .. import charts, priorities, scoring, statistics
 from ..models import CRITERION_CHOICES, CRITERION_DEFINITIONS, MsoScorecard
 from ..profile import MIN_INTERVIEWS_FOR_ANONYMOUS, MIN_PRACTICES_FOR_AVERAGE
+from .summary import summary_sentences
 
 SECTIONS = (
     ("summary", "Executive summary"),
@@ -125,6 +126,8 @@ def report_content(report):
         "include": set(report.sections), "bands": bands,
         "custom_weights": custom,
         "weights_used": weights_used,
+        "summary": summary_sentences(ranking, labels=labels, weights=report.weights,
+                                     weights_used=weights_used),
         "must_haves": _must_have_lines(report.must_haves, service_labels),
         "ranked": [r for r in ranking if r["mine"]["ranked"]],
         "excluded": [r for r in ranking if not r["mine"]["ranked"]],

@@ -480,3 +480,26 @@ def test_the_body_speaks_plainly_and_the_statistics_wait_for_the_appendix(consul
         assert jargon not in body, jargon
     assert "1.96" in appendix and "adjusted Wald" in appendix
     assert "keeps its rank when every weight changes by up to half" in body
+
+
+def test_the_summary_in_words_states_the_tables_figures(consultant, snapshot, queued):
+    import re
+
+    report, pages = _rendered(consultant, snapshot, queued, n=4)
+    text = " ".join(" ".join(pages).split())
+    start = text.index("Executive summary", text.index("Executive summary") + 1)
+    summary = text[start + len("Executive summary"):]
+    summary = summary[:summary.index("Statistical ties")]
+
+    lead = re.search(r"(.+?) leads with a total of ([0-9.]+) of 100 with .+?, ([0-9.]+) points "
+                     r"ahead of (.+?) \(([0-9.]+)\)\.", summary)  # fmt: skip
+    assert lead, summary[:400]
+    cards = {c.document["name"]: c.document for c in MsoScorecard.objects.filter(
+        snapshot=snapshot, mso__slug__in=report.msos)}  # fmt: skip
+    first, second = lead.group(1).strip(), lead.group(4)
+    assert first in cards and second in cards
+    # The table's rows (rank, name, total) say the same totals.
+    for name, total in ((first, lead.group(2)), (second, lead.group(5))):
+        assert re.search(rf"{re.escape(name)} {re.escape(total)} ", summary), name
+    assert float(lead.group(3)) == pytest.approx(
+        float(lead.group(2)) - float(lead.group(5)), abs=0.11)
