@@ -134,3 +134,37 @@ def checklist_answer_save(
 def shortlist_for_user(*, user: User) -> models.QuerySet:
     """The user's entries, newest first, with their MSOs and answers: two queries in all."""
     return user.shortlist_entries.select_related("mso").prefetch_related("answers")
+
+
+def _known(criterion, text):
+    if not criterion or criterion.get("status") != "ok":
+        n = (criterion or {}).get("n") or 0
+        return f"Not enough evidence yet (n={n:,})."
+    return text(criterion["value"], criterion["n"])
+
+
+def checklist_known(row):
+    """What the latest snapshot already knows for some checklist items, from an MSO's
+    summary ``row``: {item key: (the figure in words, the profile section it comes from)}.
+    The surgeon's own answer and note stay theirs."""
+    if row is None:
+        return {}
+    criteria, nps = row.get("criteria", {}), row.get("nps") or {}
+    if nps.get("status") == "ok":
+        pooled = (f"Pooled patient NPS {round(nps['nps'])} (95% interval "
+                  f"{round(nps['ci_low'])} to {round(nps['ci_high'])}, n={nps['n']:,}).")
+    else:
+        pooled = f"Too few patient responses for an NPS (n={nps.get('n') or 0:,})."
+    return {
+        "patient_nps": (pooled, "nps"),
+        "promised_delivered": (_known(criteria.get("promise_keeping"), lambda v, n: (
+            f"Promises kept: {round(v)}% over {n:,} promise-ledger items.")), "partners"),
+        "partner_trust": (_known(criteria.get("surgeon_trust"), lambda v, n: (
+            f"Surgeon partners' trust: {v:.1f} of 5 from {n:,} interviews.")), "partners"),
+        "same_decision": (_known(criteria.get("would_choose_again"), lambda v, n: (
+            f"Would choose it again: {round(v)}% from {n:,} interviews.")), "partners"),
+        "accreditation": (_known(criteria.get("clinical_excellence"), lambda v, n: (
+            f"{round(v)}% of its {n:,} active practices hold a current accreditation.")),
+            "excellence"),
+    }  # fmt: skip
+

@@ -25,6 +25,7 @@ from .shortlist import (
     CHECKLIST,
     CHECKLIST_KEYS,
     checklist_answer_save,
+    checklist_known,
     shortlist_add,
     shortlist_for_user,
     shortlist_note_save,
@@ -443,6 +444,7 @@ def _shortlist_context(request, **extra):
         rows, own = _standings(request.user, snapshot)
         for entry in entries:
             entry.standing = rows.get(entry.mso.slug)
+            entry.known = checklist_known(entry.standing)
         extra.setdefault("own_priorities", own)
     slugs = [entry.mso.slug for entry in entries]
     extra.setdefault("compare_query", "&".join(f"m={s}" for s in slugs[:COMPARE_MAX]))
@@ -519,6 +521,10 @@ def shortlist_entry_checklist(request, pk, item):
     except ValidationError as exc:
         return HttpResponseBadRequest(exc.messages[0])
     if request.htmx:
+        snapshot = services.latest_snapshot()
+        if snapshot is not None:  # the item keeps what the scorecard knows
+            entry.known = checklist_known(_standings(request.user, snapshot)[0].get(
+                entry.mso.slug))  # fmt: skip
         context = {
             "entry": entry,
             "item": CHECKLIST[CHECKLIST_KEYS.index(item)],

@@ -301,3 +301,32 @@ def test_the_shortlist_shows_where_the_surgeon_is_and_its_figures(client, surgeo
                        {"next": reverse("mso_profile", args=[cards[0].mso.slug])})
     assert back["Location"] == reverse("mso_profile", args=[cards[0].mso.slug])
     assert not ShortlistEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_checklist_fills_in_what_the_scorecard_knows_and_leaves_the_answer(
+        client, surgeon, snapshot):  # fmt: skip
+    from django.urls import reverse
+
+    from scorecards.models import MsoScorecard, ShortlistEntry
+
+    card = MsoScorecard.objects.filter(snapshot=snapshot, rank=1).select_related("mso").get()
+    client.force_login(surgeon)
+    client.post(reverse("shortlist_add"), {"mso": card.mso.slug})
+    entry = ShortlistEntry.objects.get(user=surgeon)
+    nps = card.document["nps"]
+
+    page = client.get(reverse("shortlist")).content.decode()
+
+    known = page.split(f'id="check-{entry.pk}-patient_nps-known">')[1].split("</p>")[0]
+    assert (f"Pooled patient NPS {round(nps['nps'])} (95% interval {round(nps['ci_low'])} to "
+            f"{round(nps['ci_high'])}, n={nps['n']:,})") in known  # fmt: skip
+    assert f"/msos/{card.mso.slug}/#nps" in known
+    excellence = card.document["criteria"]["clinical_excellence"]
+    assert (f"{round(excellence['value'])}% of its {excellence['n']:,} active practices hold a "
+            "current accreditation") in page  # fmt: skip
+    assert not entry.answers.exists()  # the surgeon's answer stays theirs to give
+
+    saved = client.post(reverse("shortlist_checklist", args=[entry.pk, "patient_nps"]),
+                        {"status": "answered", "note": "Asked for the raw counts."},
+                        headers={"HX-Request": "true"}).content.decode()  # fmt: skip
+    assert "Pooled patient NPS" in saved  # the figure stays beside the saved answer
