@@ -60,8 +60,8 @@ FONT_FAMILY = (
     "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
     "'Liberation Sans', 'DejaVu Sans', sans-serif"
 )
-FS = 13  # smallest text in user units (>= 11 px at 340 px rendered width)
-FS_L = 14
+FS = 14  # smallest text in user units: >= 12 px on a 390 px phone (about 345 px of chart)
+FS_L = 15
 
 INK = "#1d2733"
 MUTED = "#5b6775"

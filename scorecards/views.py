@@ -389,6 +389,8 @@ def compare(request):
                "compare_max": COMPARE_MAX}  # fmt: skip
     if snapshot and len(slugs) >= COMPARE_MIN:
         context.update(_compare_context(request, snapshot, slugs))
+        # Folded once saved: the results come first; open for a surgeon who has none yet.
+        context["priorities_open"] = not context["saved"]
     return render(request, "msos/compare.html", context)
 
 
@@ -416,7 +418,8 @@ def priorities_save(request):
     slugs, _ = _compare_slugs(request.POST.getlist("m"))
     form = _priorities_post(request, snapshot)
     if request.htmx:
-        context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form)}
+        context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form),
+                   "priorities_open": True}  # the surgeon is changing them: keep them open
         return render(request, "msos/compare.html#workspace", context)
     return redirect(reverse("compare") + "?" + "&".join(f"m={s}" for s in slugs))
 

@@ -100,7 +100,7 @@ def test_a_surgeon_compares_three_msos_and_sets_priorities(desktop, live_server,
 
     # Only support breadth counts: the totals and ranks change at once, without a reload.
     page.evaluate("window.notReloaded = true")
-    page.locator("summary").click()
+    assert page.locator("details[open]").count() == 1  # no priorities saved yet: open
     for field in page.locator(".weights input").all():
         field.fill("0")
     page.locator("#id_weight_support_breadth").fill("100")
@@ -158,3 +158,36 @@ def test_a_surgeon_reweights_the_directory_and_follows_figures_to_their_evidence
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shoot(page, "interviews")
     assert errors == []
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_compare_folds_saved_priorities_and_puts_results_first_on_a_phone(
+        request, viewport, live_server, surgeon, snapshot):  # fmt: skip
+    from scorecards.models import MsoScorecard, SurgeonPriorities
+
+    SurgeonPriorities.objects.create(user=surgeon, weights=snapshot.methodology.weights()
+                                     | {"support_breadth": 20}, must_haves={})  # fmt: skip
+    slugs = list(MsoScorecard.objects.filter(snapshot=snapshot, rank__isnull=False)
+                 .order_by("rank").values_list("mso__slug", flat=True)[:3])  # fmt: skip
+    page = request.getfixturevalue(viewport)
+    errors = watch(page)
+    log_in(page, live_server, "surgeon")
+    page.goto(f"{live_server.url}/compare/?" + "&".join(f"m={s}" for s in slugs))
+
+    assert page.locator("form.priorities details[open]").count() == 0  # saved: folded
+    table = page.locator("table.compare").bounding_box()
+    form = page.locator("form.priorities").bounding_box()
+    if viewport == "phone":
+        assert table["y"] < form["y"]  # the results come first
+        # Each text's font size in screen pixels: its size in the chart's units, scaled as the
+        # chart is drawn.
+        sizes = page.evaluate("""[...document.querySelectorAll('svg.chart text')].map(t => {
+            const svg = t.ownerSVGElement;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(t).fontSize) * scale; })""")
+        assert sizes and min(sizes) >= 12
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"]
+    shoot(page, "compare-saved")
+    assert errors == []
+
