@@ -42,7 +42,6 @@ API (each returns an SVG string):
     The promise ledger: one stacked bar per service area of kept / partly kept / broken.
 """
 
-import itertools
 import math
 import secrets
 
@@ -613,41 +612,63 @@ def dot_plot(rows, *, low=0, high=100, title="Comparison"):
 # --------------------------------------------------------------------------- score grid
 
 
-_X_CANDIDATES = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+_X_CANDIDATES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+# Words an MSO's name ends with that say what it is, not which: dropped from a chart label.
+_GENERIC_ENDINGS = ("Partners", "Group", "Alliance", "Network", "Collective", "Specialists",
+                    "Partnership", "Holdings", "Company", "LLC", "Inc.")  # fmt: skip
+LABEL_MAX = 170  # the widest label in chart units; a longer short name is left to its tooltip
+NOT_PLOTTED = {
+    "must_haves": "fail the must-haves",
+    "unranked": "unranked (too little evidence)",
+    "no_practices": "without active practices",
+}
+
+
+def short_name(name):
+    """An MSO's name without the generic words it ends with, kept to two words at least:
+    "Wrenfield OMS Partners" is "Wrenfield OMS"."""
+    words = name.split()
+    while len(words) > 2 and words[-1] in _GENERIC_ENDINGS:
+        words.pop()
+    return " ".join(words)
 
 
 def score_grid(points, *, title="Total score and footprint"):
     """A G2-style grid: total score (y, 0..100) against footprint (x, active practices).
 
     ``points``: dicts ``{"label", "x" (active practices), "y" (total score or None),
-    "href"}``. The x axis uses a log(1 + x) scale, labelled "log scale": it spreads the many
-    small MSOs apart from the few large ones and still puts 0 practices on the axis. Dashed
-    lines mark the medians of the plotted points. Each point is a link (if it has an href)
-    with a ``<title>`` tooltip; up to 30 points, the top-scoring ones (at most 12) are also
-    labelled, beside the point or, where that is taken, further out on its line.
-    Points with ``y`` None (unranked) or no ``x`` are not plotted; they are listed in the
-    description and counted under the chart.
+    "href", "name" (for the tooltip and description; the label by default), "excluded" (why
+    there is no score: "must_haves" or "unranked")}``. The x axis is
+    logarithmic from 1 practice: it spreads the many small MSOs apart from the few large ones.
+    The dashed lines mark the medians of the plotted points, and say so under the chart. Each
+    point is a link (if it has an href) with a ``<title>`` tooltip; up to 30 points, the
+    top-scoring ones (at most 12) are also labelled with their short name, whole: beside the
+    point, or further out with a leader line to it, never over another label or point.
+    Points without a score, or without active practices, are not plotted; they are counted
+    under the chart by reason (must-haves apart from thin evidence) and named in the
+    description.
     """
-    plotted, unranked, no_x = [], [], []
+    plotted, left_out = [], {key: [] for key in NOT_PLOTTED}
     for p in points:
         label = str(p.get("label", ""))
         x, y = p.get("x"), p.get("y")
         if y is None:
-            unranked.append(label)
-        elif x is None or float(x) < 0:
-            no_x.append(label)
+            left_out["must_haves" if p.get("excluded") == "must_haves" else "unranked"].append(
+                label)  # fmt: skip
+        elif x is None or float(x) < 1:
+            left_out["no_practices"].append(label)
         else:
-            plotted.append((label, float(x), float(y), p.get("href")))
+            plotted.append((label, float(x), float(y), p.get("href"), p.get("name") or label))
 
     ml, mr, mt = 46.0, 10.0, 10.0
     ph = 280.0
     x0, x1, y0, y1 = ml, WIDTH - mr, mt, mt + ph
     xmax_data = max((p[1] for p in plotted), default=10.0)
-    xmax = next((c for c in _X_CANDIDATES if c >= xmax_data and c > 0), xmax_data)
-    sx = (x1 - x0) / math.log1p(xmax)
+    xmax = next((c for c in _X_CANDIDATES if c >= xmax_data), xmax_data)
+    sx = (x1 - x0) / math.log10(max(xmax, 2))
 
     def xv(v):
-        return x0 + math.log1p(max(0.0, min(v, xmax))) * sx
+        return x0 + math.log10(max(1.0, min(v, xmax))) * sx
 
     def yv(v):
         return y1 - max(0.0, min(100.0, v)) * ph / 100.0
@@ -681,7 +702,7 @@ def score_grid(points, *, title="Total score and footprint"):
     out.append(_text(14, cyt, "Total score", anchor="middle", fill=INK,
                      extra=f' transform="rotate(-90 14 {cyt:.1f})"'))  # fmt: skip
 
-    words = []
+    words, notes = [], []
     if plotted:
         mx = _median([p[1] for p in plotted])
         my = _median([p[2] for p in plotted])
@@ -689,6 +710,8 @@ def score_grid(points, *, title="Total score and footprint"):
         dash = ' stroke-dasharray="5 4"'
         out.append(_line(xm, y0, xm, y1, AXIS, 1.2, dash))
         out.append(_line(x0, ym, x1, ym, AXIS, 1.2, dash))
+        notes.append(f"Dashed lines: the medians, {_plain(mx, 1).removesuffix('.0')} "
+                     f"practices and score {_plain(my)}")  # fmt: skip
         # corner captions, relative to the median lines
         pad = 6
         for text, x, y, anchor in (
@@ -702,71 +725,130 @@ def score_grid(points, *, title="Total score and footprint"):
             f"Medians: {_plain(mx, 1).removesuffix('.0')} practices, score {_plain(my, 1)}."
         )
         # points, smallest score first so the best end on top
-        boxes = []
         order = sorted(plotted, key=lambda p: p[2])
         dots = [
             f'<g fill="{BLUE}" fill-opacity="0.7" stroke="#fff" stroke-width="1">'
         ]  # shared paint: 300 points stay small
-        for label, x, y, href in order:
-            tip = escape(f"{label}: score {_plain(y)}, {_count(x)} practices")
+        for _label, x, y, href, name in order:
+            tip = escape(f"{name}: score {_plain(y)}, {_count(x)} practices")
             dot = f'<circle cx="{xv(x):.1f}" cy="{yv(y):.1f}" r="5"><title>{tip}</title></circle>'
             h = _href(href)
             dots.append(f'<a href="{h}" class="chart-link">{dot}</a>' if h else dot)
         dots.append("</g>")
         out.extend(dots)
-        # direct labels for the top-scoring points that have room (at most 12, and only on a
-        # grid of up to 30 points: beyond that they hide the points; tooltips and desc remain)
-        for label, x, y, _ in reversed(order[-40:] if len(order) <= 30 else ()):
-            if len(boxes) >= 12:
-                break
-            cx, cy = xv(x), yv(y)
-            text = _fit(label, 130)
-            w = _text_width(text)
-            # beside the point, then further out on its line, then a line above or below
-            # (clustered points keep short labels, such as a report's rank numbers, legible)
-            spots = [(cx + 8, "start"), (cx - 8, "end")]
-            spots += [(cx + 8 + k * (w + 5), "start") for k in range(1, 4)]
-            spots += [(cx - 8 - k * (w + 5), "end") for k in range(1, 4)]
-            for (lx, anchor), ly in itertools.product(spots, (cy, cy - FS, cy + FS)):
-                bx = lx if anchor == "start" else lx - w
-                box = (bx, ly - FS * 0.65, bx + w, ly + FS * 0.45)
-                if box[0] < x0 + 2 or box[2] > x1 - 2 or box[1] < y0 + 2 or box[3] > y1 - 2:
-                    continue
-                if any(_overlap(box, b) for b in boxes):
-                    continue
-                boxes.append(box)
-                out.append(_text(lx, ly + FS * 0.35, text, anchor=anchor, fill=INK))
-                break
+        # direct labels for the top-scoring points (at most 12, and only on a grid of up to 30
+        # points: beyond that they hide the points; tooltips and desc remain)
+        if len(order) <= 30:
+            dot_boxes = [(xv(p[1]) - 6, yv(p[2]) - 6, xv(p[1]) + 6, yv(p[2]) + 6) for p in order]
+            out.extend(_grid_labels(reversed(order), xv, yv, (x0, y0, x1, y1), dot_boxes))
         words.extend(
-            f"{label}: score {_plain(y)}, {_count(x)} practices"
-            for label, x, y, _ in sorted(plotted, key=lambda p: (-p[2], p[0]))
+            f"{name}: score {_plain(y)}, {_count(x)} practices"
+            for _label, x, y, _href, name in sorted(plotted, key=lambda p: (-p[2], p[0]))
         )
     else:
         out.append(_text((x0 + x1) / 2, (y0 + y1) / 2, "No ranked MSOs", anchor="middle",
                          fill=MUTED, italic=True))  # fmt: skip
+    counted = [f"{len(names)} {NOT_PLOTTED[key]}" for key, names in left_out.items() if names]
+    if counted:
+        notes.append("Not plotted: " + ", ".join(counted))
     height = y1 + 46
-    if unranked or no_x:
-        note = "Not plotted: " + ", ".join(
-            part
-            for part in (
-                f"{len(unranked)} unranked (too little evidence)" if unranked else "",
-                f"{len(no_x)} without footprint data" if no_x else "",
-            )
-            if part
-        )
-        out.append(_text(x0, y1 + 60, _fit(note, x1 - x0), fill=MUTED))
-        height = y1 + 68
+    for note in notes:
+        for line in _wrap(note, x1 - x0 + 40):
+            out.append(_text(x0 - 40, height + 14, line, fill=MUTED))
+            height += 19
+        height += 3
     desc = (
-        f"Scatter of total score (0 to 100) against active practices (log scale), "
+        f"Scatter of total score (0 to 100) against active practices (log scale from 1), "
         f"{len(plotted)} plotted. " + " ".join(words[:1]) + " " + "; ".join(words[1:])
     ).rstrip()
     if plotted:
         desc += "."
-    if unranked:
-        desc += " Unranked, not plotted: " + ", ".join(unranked) + "."
-    if no_x:
-        desc += " Without footprint data, not plotted: " + ", ".join(no_x) + "."
+    for key, what in (("unranked", "Unranked"), ("must_haves", "Failing the must-haves"),
+                      ("no_practices", "Without active practices")):  # fmt: skip
+        if left_out[key]:
+            desc += f" {what}, not plotted: " + ", ".join(left_out[key]) + "."
     return _svg("grid", height, title, desc, "".join(out))
+
+
+def _grid_labels(points, xv, yv, frame, taken):
+    """Labels for up to 12 points, each whole: beside its point where there is room, else
+    further out with a leader line from the point, never over another label or a point.
+    ``taken`` holds the points' boxes; the labels' boxes are added to it."""
+    x0, y0, x1, y1 = frame
+    out, labelled, leaders = [], 0, []
+    for label, x, y, *_ in points:
+        if labelled >= 12:
+            break
+        cx, cy = xv(x), yv(y)
+        w = _text_width(label)
+        if w > LABEL_MAX:
+            continue
+        mine = (cx - 6, cy - 6, cx + 6, cy + 6)
+        for dx, dy in _LABEL_SPOTS:
+            lx = cx + dx if dx >= 0 else cx + dx - w
+            ly = cy + dy
+            box = (lx - 1, ly - FS * 0.72, lx + w + 1, ly + FS * 0.28)
+            if box[0] < x0 + 2 or box[2] > x1 - 2 or box[1] < y0 + 2 or box[3] > y1 - 2:
+                continue
+            if any(_overlap(box, b) for b in taken):
+                continue
+            leader = None
+            if abs(dx) > 10 or abs(dy) > FS:
+                # a leader line from the dot to the label's nearest side, crossing no other
+                # label, point or leader
+                leader = (cx, cy, box[0] if dx >= 0 else box[2], min(max(cy, box[1]), box[3]))
+                if any(b != mine and _crosses(leader, b) for b in taken) or any(
+                        _segments_cross(leader, other) for other in leaders):  # fmt: skip
+                    continue
+                leaders.append(leader)
+                out.append(_line(*leader, MUTED, 0.8))
+            taken.append(box)
+            labelled += 1
+            out.append(_text(lx, ly, label, fill=INK, extra=' class="grid-label"'))
+            break
+    return out
+
+
+# Where a label may stand, nearest first: (dx, dy) of its baseline from its point; a negative
+# dx puts the label's right end there.
+_LABEL_SPOTS = [(8, 5), (-8, 5)] + [
+    (sx * r, sy * r * 0.8 + 5) for r in (20, 34, 50, 68)
+    for sx, sy in ((1, -1), (-1, -1), (1, 1), (-1, 1), (1, 0), (-1, 0), (0.3, -1.4), (0.3, 1.4))
+]
+
+
+def _crosses(segment, box):
+    """Whether a segment passes through a box (sampled finely enough for chart labels)."""
+    ax, ay, bx, by = segment
+    steps = max(2, int(math.hypot(bx - ax, by - ay) / 2))
+    return any(box[0] < ax + (bx - ax) * t / steps < box[2]
+               and box[1] < ay + (by - ay) * t / steps < box[3]
+               for t in range(1, steps))  # fmt: skip
+
+
+def _segments_cross(s, t):
+    """Whether two segments cross (touching at an end does not count)."""
+    def side(ax, ay, bx, by, px, py):
+        return (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+
+    d1 = side(*t, s[0], s[1])
+    d2 = side(*t, s[2], s[3])
+    d3 = side(*s, t[0], t[1])
+    d4 = side(*s, t[2], t[3])
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def _wrap(text, width):
+    """``text`` as lines no wider than ``width`` (chart units), broken between words."""
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and _text_width(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return [*lines, line] if line else lines
 
 
 def _median(values):

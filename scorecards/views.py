@@ -101,8 +101,9 @@ DIRECTORY_PAGE_SIZE = 25
 def _score_grid(points):
     """The directory's chart of (name, active practices, total, link) points; the same points
     (one snapshot, one set of priorities and filters) give the same SVG, drawn once."""
-    return charts.score_grid([dict(zip(("label", "x", "y", "href"), p, strict=True))
-                              for p in points], title="Total score against footprint")
+    return charts.score_grid([dict(zip(("name", "x", "y", "href", "excluded"), p, strict=True),
+                                   label=charts.short_name(p[0])) for p in points],
+                             title="Total score against footprint")  # fmt: skip
 
 
 def _profile_urls():
@@ -143,7 +144,8 @@ def _directory_context(request, query, priorities_form=None):
     labels = dict(form.fields)
     profile_url = _profile_urls()
     grid = _score_grid(tuple(
-        (r["name"], r["facts"]["active_practices"], r["total"], profile_url(r["slug"]))
+        (r["name"], r["facts"]["active_practices"], r["total"], profile_url(r["slug"]),
+         "must_haves" if r["failed"] else "unranked" if r["total"] is None else "")
         for r in rows)) if rows and page.number == 1 else ""  # fmt: skip
     return {
         "snapshot": snapshot, "form": form, "page": page, "filtered": bool(

@@ -210,7 +210,8 @@ def _add_charts(context, rows, bands, service_labels, draw=chart_image):
     # On paper a point has no tooltip: each is labelled with its rank, named in the caption.
     context["grid_chart"] = draw(charts.score_grid(
         [{"label": str(r["mine"]["rank"]), "x": r["facts"]["active_practices"],
-          "y": r["mine"]["total"] if r["mine"]["ranked"] else None} for r in rows],
+          "y": r["mine"]["total"] if r["mine"]["ranked"] else None, "name": r["name"],
+          "excluded": "must_haves" if r["mine"]["failed"] else "unranked"} for r in rows],
         title=f"Total score with {context['weights_used']} against footprint",
     ))  # fmt: skip
     context["nps_chart"] = draw(charts.dot_plot(

@@ -243,7 +243,7 @@ def test_dot_plot_clips_to_the_scale():
 def test_score_grid_points_links_and_unranked():
     points = grid_points(40)
     root = parse(charts.score_grid(points))
-    ranked = [p for p in points if p["y"] is not None]
+    ranked = [p for p in points if p["y"] is not None and p["x"] >= 1]
     unranked = [p for p in points if p["y"] is None]
     dots = list(circles(root))
     assert len(dots) == len(ranked)
@@ -252,19 +252,67 @@ def test_score_grid_points_links_and_unranked():
     assert hrefs == {p["href"] for p in ranked}
     desc = root.find(f"{SVG}desc").text
     assert "Unranked, not plotted: " + ", ".join(p["label"] for p in unranked) in desc
-    assert f"Not plotted: {len(unranked)} unranked (too little evidence)" in texts(root)
+    assert f"Not plotted: {len(unranked)} unranked (too little evidence)" in " ".join(texts(root))
+
+
+def test_score_grid_counts_must_have_failures_apart_from_thin_evidence():
+    points = [{"label": "a", "x": 5, "y": 60}, {"label": "b", "x": 5, "y": None},
+              {"label": "c", "x": 7, "y": None, "excluded": "must_haves"}]  # fmt: skip
+    root = parse(charts.score_grid(points))
+    assert ("Not plotted: 1 fail the must-haves, 1 unranked (too little evidence)"
+            in " ".join(texts(root)))  # fmt: skip
+    assert "Failing the must-haves, not plotted: c." in root.find(f"{SVG}desc").text
+
+
+def _label_boxes(root):
+    """(text, box) of each point label, measured as the chart measures text."""
+    out = []
+    for t in root.iter(f"{SVG}text"):
+        if t.get("class") == "grid-label":
+            x, y, w = float(t.get("x")), float(t.get("y")), charts._text_width(t.text)
+            out.append((t.text, (x, y - charts.FS * 0.72, x + w, y + charts.FS * 0.28)))
+    return out
+
+
+def test_score_grid_labels_are_whole_short_names_that_never_overlap():
+    names = ["Wrenfield OMS Partners", "Quillmoor Surgical Partners", "Vellichor Surgical Group",
+             "Ambervale Surgical Partners", "Corvane Specialty Partners",
+             "Fernhollow Oral Surgery Alliance", "Pellwick Oral Surgery Network",
+             "Tamberlin Specialty Care Partners", "Brindlecove Specialty Group",
+             "Oxbell Multispecialty Alliance"]  # fmt: skip
+    # Clustered: similar footprints and scores, as a region's MSOs often are.
+    points = [{"label": charts.short_name(n), "name": n, "x": 20 + 3 * (i % 4),
+               "y": 80 - 2.5 * i} for i, n in enumerate(names)]  # fmt: skip
+    root = parse(charts.score_grid(points))
+    labels = _label_boxes(root)
+
+    assert len(labels) >= 8
+    assert {t for t, _ in labels} <= {charts.short_name(n) for n in names}  # never cut
+    assert "Wrenfield OMS" in {t for t, _ in labels}
+    for i, (_, a) in enumerate(labels):
+        for _, b in labels[i + 1:]:
+            assert not charts._overlap(a, b)
+        for c in circles(root):
+            cx, cy = float(c.get("cx")), float(c.get("cy"))
+            assert not charts._overlap(a, (cx - 5, cy - 5, cx + 5, cy + 5))
+    assert any(line.get("stroke") == charts.MUTED for line in root.iter(f"{SVG}line"))
     assert "Active practices (log scale)" in texts(root)
 
 
 def test_score_grid_scale_and_medians():
     root = parse(charts.score_grid([
-        {"label": "a", "x": 0, "y": 0}, {"label": "b", "x": 9, "y": 50},
-        {"label": "c", "x": 99, "y": 100},
+        {"label": "a", "x": 1, "y": 0}, {"label": "b", "x": 10, "y": 50},
+        {"label": "c", "x": 100, "y": 100}, {"label": "z", "x": 0, "y": 70},
     ]))  # fmt: skip
     xs = sorted(float(c.get("cx")) for c in circles(root))
-    # log(1 + x): 0, 9 and 99 practices are equally spaced
+    # A log scale from 1 practice: 1, 10 and 100 practices are equally spaced; the axis
+    # starts at 1, not 0, and an MSO without active practices is not plotted, but counted.
     assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1], abs=0.15)
-    assert "Medians: 9 practices, score 50.0." in root.find(f"{SVG}desc").text
+    assert "Medians: 10 practices, score 50.0." in root.find(f"{SVG}desc").text
+    shown = texts(root)
+    assert "0" not in [t for t in shown if t.isdigit() and t != "0"] and "1" in shown
+    assert "Dashed lines: the medians, 10 practices and score 50" in shown
+    assert "Not plotted: 1 without active practices" in shown
     assert "No ranked MSOs" in texts(parse(charts.score_grid([{"label": "u", "x": 3, "y": None}])))
 
 
@@ -272,7 +320,7 @@ def test_score_grid_300_points_is_fast():
     points = grid_points(300)
     svg = charts.score_grid(points)
     root = parse(svg)
-    assert len(list(circles(root))) == sum(p["y"] is not None for p in points)
+    assert len(list(circles(root))) == sum(p["y"] is not None and p["x"] >= 1 for p in points)
     start = time.perf_counter()
     for _ in range(5):
         charts.score_grid(points)
