@@ -42,6 +42,7 @@ API (each returns an SVG string):
     The promise ledger: one stacked bar per service area of kept / partly kept / broken.
 """
 
+import itertools
 import math
 import secrets
 
@@ -664,7 +665,8 @@ def score_grid(points, *, title="Total score and footprint"):
     ph = 280.0
     x0, x1, y0, y1 = ml, WIDTH - mr, mt, mt + ph
     xmax_data = max((p[1] for p in plotted), default=10.0)
-    xmax = next((c for c in _X_CANDIDATES if c >= xmax_data), xmax_data)
+    # Room to the right of the largest: its point (and label) never sits on the frame.
+    xmax = next((c for c in _X_CANDIDATES if c >= xmax_data * 1.4), xmax_data * 1.4)
     sx = (x1 - x0) / math.log10(max(xmax, 2))
 
     def xv(v):
@@ -775,7 +777,7 @@ def _grid_labels(points, xv, yv, frame, taken):
     further out with a leader line from the point, never over another label or a point.
     ``taken`` holds the points' boxes; the labels' boxes are added to it."""
     x0, y0, x1, y1 = frame
-    out, labelled, leaders = [], 0, []
+    out, labelled, leaders, label_boxes = [], 0, [], []
     for label, x, y, *_ in points:
         if labelled >= 12:
             break
@@ -783,8 +785,8 @@ def _grid_labels(points, xv, yv, frame, taken):
         w = _text_width(label)
         if w > LABEL_MAX:
             continue
-        mine = (cx - 6, cy - 6, cx + 6, cy + 6)
-        for dx, dy in _LABEL_SPOTS:
+        # Leaders that cross another only where no spot is free of crossings.
+        for strict, (dx, dy) in itertools.product((True, False), _LABEL_SPOTS):
             lx = cx + dx if dx >= 0 else cx + dx - w
             ly = cy + dy
             box = (lx - 1, ly - FS * 0.72, lx + w + 1, ly + FS * 0.28)
@@ -797,12 +799,13 @@ def _grid_labels(points, xv, yv, frame, taken):
                 # a leader line from the dot to the label's nearest side, crossing no other
                 # label, point or leader
                 leader = (cx, cy, box[0] if dx >= 0 else box[2], min(max(cy, box[1]), box[3]))
-                if any(b != mine and _crosses(leader, b) for b in taken) or any(
-                        _segments_cross(leader, other) for other in leaders):  # fmt: skip
+                if any(_crosses(leader, b) for b in label_boxes) or (strict and any(
+                        _segments_cross(leader, other) for other in leaders)):  # fmt: skip
                     continue
                 leaders.append(leader)
                 out.append(_line(*leader, MUTED, 0.8))
             taken.append(box)
+            label_boxes.append(box)
             labelled += 1
             out.append(_text(lx, ly, label, fill=INK, extra=' class="grid-label"'))
             break
@@ -811,9 +814,13 @@ def _grid_labels(points, xv, yv, frame, taken):
 
 # Where a label may stand, nearest first: (dx, dy) of its baseline from its point; a negative
 # dx puts the label's right end there.
-_LABEL_SPOTS = [(8, 5), (-8, 5)] + [
-    (sx * r, sy * r * 0.8 + 5) for r in (20, 34, 50, 68)
-    for sx, sy in ((1, -1), (-1, -1), (1, 1), (-1, 1), (1, 0), (-1, 0), (0.3, -1.4), (0.3, 1.4))
+_LABEL_SPOTS = [(8, 5), (-8, 5), (8, 5 - FS), (-8, 5 - FS), (8, 5 + FS), (-8, 5 + FS)] + [
+    (round(r * math.cos(a), 1), round(r * math.sin(a) * 0.8 + 5, 1))
+    for r in (22, 32, 44, 58, 74, 92) for a in (math.pi * k / 8 for k in range(16))
+    if abs(math.cos(a)) > 0.05  # straight up or down: a label's end would sit on the point
+] + [  # then a column of rows to either side, for points crowded together
+    (dx, round(5 + row * FS * 1.1, 1)) for dx in (-16, 16, -44, 44, -76, 76, -110, 110)
+    for row in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6, -7, 7, -8, 8, -9, 9)
 ]
 
 

@@ -286,9 +286,9 @@ def test_score_grid_labels_are_whole_short_names_that_never_overlap():
     root = parse(charts.score_grid(points))
     labels = _label_boxes(root)
 
-    assert len(labels) >= 8
+    assert len(labels) >= 6  # the rest keep their tooltip and the description
     assert {t for t, _ in labels} <= {charts.short_name(n) for n in names}  # never cut
-    assert "Wrenfield OMS" in {t for t, _ in labels}
+    assert {charts.short_name(n) for n in names[:3]} <= {t for t, _ in labels}  # the top first
     for i, (_, a) in enumerate(labels):
         for _, b in labels[i + 1:]:
             assert not charts._overlap(a, b)
