@@ -111,7 +111,7 @@ def report_content(report):
     for row in ranking:
         row["tied_here"] = _tied_names(row, names)
         row["excluded"] = _excluded(row)
-        row["highlights"] = row.get("advice", [])[:HIGHLIGHTS_PER_MSO]
+        row["highlights"] = _distinct_quotes(row.get("advice", []))[:HIGHLIGHTS_PER_MSO]
         row["accreditation_bodies"] = accreditation_summary(row.get("accreditations", []))
         row["current_accreditations"] = sorted(
             (a for a in row.get("accreditations", []) if a["current"]),
@@ -173,6 +173,18 @@ def chart_image(svg):
         title = svg.split("<title", 1)[1].split(">", 1)[1].split("</title>", 1)[0]
     data = base64.b64encode(str(svg).encode()).decode()
     return mark_safe(f'<img alt="{title}" src="data:image/svg+xml;base64,{data}">')
+
+
+def _distinct_quotes(quotes):
+    """The quotes in their order, each text once: two surgeons who gave the same advice are
+    quoted once (the first, named ones before anonymous ones as ``quotable_advice`` orders)."""
+    seen, out = set(), []
+    for quote in quotes:
+        key = " ".join(quote["text"].casefold().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(quote)
+    return out
 
 
 def _tie_pairs(rows):

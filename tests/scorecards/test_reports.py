@@ -503,3 +503,22 @@ def test_the_summary_in_words_states_the_tables_figures(consultant, snapshot, qu
         assert re.search(rf"{re.escape(name)} {re.escape(total)} ", summary), name
     assert float(lead.group(3)) == pytest.approx(
         float(lead.group(2)) - float(lead.group(5)), abs=0.11)
+
+
+def test_pages_read_well(consultant, snapshot, queued):
+    import re
+
+    count = MsoScorecard.objects.filter(snapshot=snapshot).count()
+    _report, pages = _rendered(consultant, snapshot, queued, n=count)
+    names = list(MsoScorecard.objects.filter(snapshot=snapshot)
+                 .values_list("mso__name", flat=True))  # fmt: skip
+    for number, page in enumerate(pages, 1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        # The running header and footer are 3 lines: a page holds more than a stray line or two.
+        assert len(lines) > 3 + 3, (number, lines)
+        quotes = re.findall(r"“([^”]{15,})”", page)
+        assert len(quotes) == len(set(quotes)), number  # no quote twice on a page
+        # Each MSO's section starts on a page of its own: the page's header names it.
+        leads = [n for n in names if re.search(rf"{re.escape(n)}\s*\n\s*(Rank \d+ of|Not ranked)",
+                                               page)]  # fmt: skip
+        assert len(leads) <= 1, (number, leads)
