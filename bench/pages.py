@@ -136,7 +136,7 @@ def measure(runs):
 
     from partners.models import MSO, SurveyResponse
     from scorecards.models import SurgeonPriorities
-    from scorecards.services import latest_snapshot
+    from scorecards.selectors import latest_snapshot
 
     snapshot = latest_snapshot()
     if snapshot is None:

@@ -58,7 +58,7 @@ def peak_mb():
 def bench_report(size, paper):
     """An unsaved report of the ``size`` largest published MSOs, as the builder makes it."""
     from scorecards.reports.services import report_build
-    from scorecards.services import latest_snapshot
+    from scorecards.selectors import latest_snapshot
 
     snapshot = latest_snapshot()
     if snapshot is None:

@@ -15,7 +15,7 @@ from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 from partners.selectors import months_before
 
-from . import charts, priorities, selectors, services
+from . import charts, documents, priorities, selectors, services
 from . import directory as directory_rules
 from . import profile as profile_rules
 from .comparison import best_in_row
@@ -44,14 +44,14 @@ def _criteria_columns(snapshot):
 
 
 def scorecard(request):
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     context = {
         "snapshot": snapshot,
         "can_recompute": user_has_role(request.user, DATA_ADMIN),
         "job": services.latest_compute_job(),
     }
     if snapshot:
-        document = services.snapshot_document(snapshot)
+        document = selectors.snapshot_document(snapshot)
         context.update(msos=document["msos"], criteria=_criteria_columns(snapshot))
     return render(request, "scorecards/scorecard.html", context)
 
@@ -79,10 +79,10 @@ def compute_job(request, pk):
 def api_latest(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Log in to read the scorecards."}, status=401)
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     if snapshot is None:
         return JsonResponse({"error": "No snapshot has been computed yet."}, status=404)
-    return JsonResponse(services.snapshot_document(snapshot))
+    return JsonResponse(selectors.snapshot_document(snapshot))
 
 
 # --- The MSO directory and profiles ---
@@ -116,7 +116,7 @@ def _directory_context(request, query, priorities_form=None):
     """The directory of the latest snapshot under the filters in ``query`` (a QueryDict), with
     the surgeon's saved priorities or the methodology's; ``priorities_form`` is the form just
     posted, shown with its errors."""
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     form = DirectoryForm(query or None)
     filters = form.filters() if query else {}
     rows, unknown, personal, saved, ranked_count = [], {}, False, False, 0
@@ -155,7 +155,7 @@ def _directory_context(request, query, priorities_form=None):
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
         "personal": personal, "priorities_form": priorities_form, "saved": saved,
         "ranked_count": ranked_count, "priorities_open": False,
-        "bands": sorted(services.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
+        "bands": sorted(selectors.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
         if snapshot else [],
         "shortlisted": _shortlisted(request.user),
     }  # fmt: skip
@@ -176,7 +176,7 @@ def directory_priorities_save(request):
     """Save the surgeon's weights and must-haves from the directory; htmx gets the ranking
     under them back at once, with the filters it sent along."""
     _require_reader(request.user)
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")
     form = _priorities_post(request, snapshot)
@@ -199,7 +199,7 @@ def mso_profile(request, slug):
     mso = selectors.mso_for_profile(slug=slug)
     if mso is None:
         raise Http404("No published MSO has this address.")
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     card = selectors.scorecard_of(snapshot=snapshot, mso=mso) if snapshot else None
     document = card.document if card else None
     context = {"mso": mso, "snapshot": snapshot, "card": document,
@@ -246,7 +246,7 @@ def _published_card(request, slug):
     """(mso, snapshot, document) of a published MSO in the latest snapshot, or 404."""
     _require_reader(request.user)
     mso = selectors.mso_for_profile(slug=slug)
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     card = selectors.scorecard_of(snapshot=snapshot, mso=mso) if snapshot and mso else None
     if card is None:
         raise Http404("No published MSO with a scorecard has this address.")
@@ -262,8 +262,8 @@ def mso_year(request, slug, year):
     if year not in years:
         raise Http404("The NPS series of this MSO has no such year.")
     _, last_month = months_before(snapshot.data_as_of)
-    _, bands = services.benchmarks(snapshot.data_as_of)
-    practices = [{"code": code, "name": name, **services.nps_document(counts, bands)}
+    _, bands = selectors.benchmarks(snapshot.data_as_of)
+    practices = [{"code": code, "name": name, **documents.nps_document(counts, bands)}
                  for _, code, name, counts in selectors.practices_in_year(
                      mso=mso, year=year, through=last_month)]  # fmt: skip
     position = years.index(year)
@@ -292,7 +292,7 @@ def mso_interviews(request, slug):
 def _profile_charts(mso, snapshot, document):
     average = document["criteria"].get("practice_consistency", {}).get("evidence", {})
     healthcare = average.get("healthcare_average")
-    _, bands = services.benchmarks(snapshot.data_as_of)
+    _, bands = selectors.benchmarks(snapshot.data_as_of)
     nps = document["nps"]
     labels = dict(ServiceArea.choices)
     return {
@@ -385,7 +385,7 @@ def compare(request):
     """2 to 5 MSOs side by side: criteria as rows, MSOs as columns, with the surgeon's own
     weights and must-haves (or the methodology's)."""
     _require_reader(request.user)
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     slugs, too_many = _compare_slugs(request.GET.getlist("m"))
     context = {"snapshot": snapshot, "slugs": slugs, "too_many": too_many,
                "compare_max": COMPARE_MAX}  # fmt: skip
@@ -414,7 +414,7 @@ def _priorities_post(request, snapshot):
 def priorities_save(request):
     """Save the surgeon's weights and must-haves; htmx gets the compare table back at once."""
     _require_reader(request.user)
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")
     slugs, _ = _compare_slugs(request.POST.getlist("m"))
@@ -444,7 +444,7 @@ def _back_to_entry(entry, anchor=None):
 
 def _shortlist_context(request, **extra):
     entries = list(shortlist_for_user(user=request.user))
-    snapshot = services.latest_snapshot()
+    snapshot = selectors.latest_snapshot()
     if snapshot is not None:
         rows, own = _standings(request.user, snapshot)
         for entry in entries:
@@ -526,7 +526,7 @@ def shortlist_entry_checklist(request, pk, item):
     except ValidationError as exc:
         return HttpResponseBadRequest(exc.messages[0])
     if request.htmx:
-        snapshot = services.latest_snapshot()
+        snapshot = selectors.latest_snapshot()
         if snapshot is not None:  # the item keeps what the scorecard knows
             entry.known = checklist_known(_standings(request.user, snapshot)[0].get(
                 entry.mso.slug))  # fmt: skip

@@ -62,3 +62,35 @@ def test_no_import_cycles():
         if node not in state:
             visit(node, [node])
     assert cycles == []
+
+
+# Computation kept apart from Django, tested fast and exactly: none of these imports Django,
+# itself or through another module of the project.
+PURE = ("scorecards.statistics", "scorecards.scoring", "scorecards.claims", "scorecards.profile",
+        "scorecards.comparison", "scorecards.documents", "scorecards.reports.summary",
+        "partners.csvfiles", "partners.surveys.formats")  # fmt: skip
+
+
+def _all_imports(path):
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add(node.module)
+    return found
+
+
+def test_pure_modules_import_no_django():
+    graph = _graph()
+    files = {_module(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
+    for module in PURE:
+        seen, todo = set(), [module]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in files:
+                continue
+            seen.add(current)
+            assert not any(name.split(".")[0] == "django" for name in _all_imports(
+                files[current])), f"{module} imports Django through {current}"  # fmt: skip
+            todo.extend(graph.get(current, ()))

@@ -183,7 +183,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, snapshot):
 
 
 def test_bands_are_read_from_the_interval_and_explained_once(client, surgeon, snapshot):
-    from scorecards.services import benchmarks
+    from scorecards.selectors import benchmarks
     from scorecards.statistics import nps_band_of_interval
 
     _, bands = benchmarks(snapshot.data_as_of)

@@ -256,7 +256,7 @@ def test_every_criterion_cell_states_scale_n_minimum_and_interval(client, surgeo
 
 
 def snapshot_document_msos(snapshot):
-    from scorecards.services import snapshot_document
+    from scorecards.selectors import snapshot_document
 
     return snapshot_document(snapshot)["msos"]
 

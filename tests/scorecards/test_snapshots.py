@@ -10,12 +10,10 @@ from django.db.models import Q
 
 from partners.models import MSO, Affiliation, SurveyResponse
 from partners.surveys.importing import surveys_import
+from scorecards.documents import snapshot_csv_rows
 from scorecards.models import Methodology, MsoScorecard, ScorecardSnapshot
-from scorecards.services import (
-    scorecard_compute,
-    snapshot_csv_rows,
-    snapshot_document,
-)
+from scorecards.selectors import snapshot_document
+from scorecards.services import scorecard_compute
 from scorecards.statistics import nps_estimate
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +162,7 @@ def _consistency(snapshot):
 
 def test_practice_consistency_uses_the_healthcare_average_whatever_other_averages_exist(seeded):
     from partners.models import Benchmark, BenchmarkKind
-    from scorecards.services import gather_evidence
+    from scorecards.selectors import gather_evidence
 
     before = _consistency(scorecard_compute(as_of=AS_OF)[0])
     # A dental average sorts before "healthcare_average" and is far lower: it must not be used.
@@ -182,7 +180,7 @@ def test_practice_consistency_uses_the_healthcare_average_whatever_other_average
 
 
 def test_nothing_after_data_as_of_enters_the_year_series(seeded):
-    from scorecards.services import gather_evidence
+    from scorecards.selectors import gather_evidence
 
     as_of = datetime.date(2025, 6, 15)  # the responses run to 2026-05-31
     evidence = gather_evidence(as_of=as_of)
@@ -201,7 +199,7 @@ def test_nothing_after_data_as_of_enters_the_year_series(seeded):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from scorecards.services import nps_document  # noqa: E402
+from scorecards.documents import nps_document  # noqa: E402
 
 BANDS = [("Good", 0.0), ("Excellent", 50.0), ("World-class", 80.0)]
 
@@ -237,7 +235,7 @@ def test_the_api_gives_no_nps_figure_where_data_is_insufficient(seeded, client, 
 
 def test_a_new_document_version_gives_a_new_snapshot_of_the_same_evidence(seeded, monkeypatch):
     first, _ = scorecard_compute(as_of=AS_OF)
-    monkeypatch.setattr("scorecards.services.DOCUMENT_VERSION", 999)
+    monkeypatch.setattr("scorecards.documents.DOCUMENT_VERSION", 999)
     second, created = scorecard_compute(as_of=AS_OF)
     assert created and second.pk != first.pk
 

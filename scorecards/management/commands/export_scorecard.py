@@ -3,8 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from partners.csv_export import csv_export_writer
+from scorecards.documents import snapshot_csv_rows
 from scorecards.models import ScorecardSnapshot
-from scorecards.services import latest_snapshot, snapshot_csv_rows, snapshot_document
+from scorecards.selectors import latest_snapshot, snapshot_document
 
 
 class Command(BaseCommand):
