@@ -15,12 +15,10 @@ from partners.models import MSO, AccreditationBody, Job, ServiceArea
 from partners.roles import CONSULTANT, DATA_ADMIN, SURGEON, user_has_role
 from partners.selectors import months_before
 
-from . import charts, documents, priorities, selectors, services
-from . import directory as directory_rules
+from . import charts, documents, selectors, services, standings
 from . import profile as profile_rules
-from .comparison import best_in_row
 from .forms import DirectoryForm, PrioritiesForm
-from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry, SurgeonPriorities
+from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry
 from .shortlist import (
     CHECKLIST,
     CHECKLIST_KEYS,
@@ -119,27 +117,16 @@ def _directory_context(request, query, priorities_form=None):
     snapshot = selectors.latest_snapshot()
     form = DirectoryForm(query or None)
     filters = form.filters() if query else {}
-    rows, unknown, personal, saved, ranked_count = [], {}, False, False, 0
+    results = standings.DirectoryResults()
     if snapshot:
-        rows = selectors.directory_rows(snapshot=snapshot)
-        weights, must_haves, saved = _priorities(request.user, snapshot)
-        columns = _criteria_columns(snapshot)
+        results = standings.directory_results(user=request.user, snapshot=snapshot,
+                                              filters=filters)  # fmt: skip
         if priorities_form is None:
             priorities_form = PrioritiesForm(
-                criteria=_form_criteria(columns),
-                initial=PrioritiesForm.initial_from(weights=weights, must_haves=must_haves))
-        methodology = snapshot.methodology.weights()
-        personal = weights != methodology or bool(must_haves)
-        # Totals and ranks with the surgeon's own priorities, as on the compare page.
-        # The directory shows no rank stability: none is computed.
-        for row in priorities.rescore(rows, weights, must_haves, dict(ServiceArea.choices),
-                                      published=methodology, stability_of=()):  # fmt: skip
-            mine = row["mine"]
-            row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
-                       ranked=mine["ranked"], coverage=mine["coverage"],
-                       failed=mine["failed"])  # fmt: skip
-            ranked_count += mine["ranked"]
-        rows, unknown = directory_rules.filter_and_sort(rows, filters)
+                criteria=_form_criteria(_criteria_columns(snapshot)),
+                initial=PrioritiesForm.initial_from(weights=results.weights,
+                                                    must_haves=results.must_haves))
+    rows, unknown = results.rows, results.left_out
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
     labels = dict(form.fields)
     profile_url = _profile_urls()
@@ -153,11 +140,11 @@ def _directory_context(request, query, priorities_form=None):
         "left_out": [(labels[k].label, n) for k, n in unknown.items()],
         "criteria_labels": dict(CRITERION_CHOICES),
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
-        "personal": personal, "priorities_form": priorities_form, "saved": saved,
-        "ranked_count": ranked_count, "priorities_open": False,
+        "personal": results.personal, "priorities_form": priorities_form,
+        "saved": results.saved, "ranked_count": results.ranked_count, "priorities_open": False,
         "bands": sorted(selectors.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
         if snapshot else [],
-        "shortlisted": _shortlisted(request.user),
+        "shortlisted": standings.shortlisted(user=request.user),
     }  # fmt: skip
 
 
@@ -207,39 +194,14 @@ def mso_profile(request, slug):
                "service_labels": dict(ServiceArea.choices),
                "body_labels": dict(AccreditationBody.choices),
                "tied_with": [], "can_shortlist": user_has_role(request.user, SURGEON),
-               "shortlisted": _shortlisted(request.user)}  # fmt: skip
+               "shortlisted": standings.shortlisted(user=request.user)}  # fmt: skip
     if document:
-        context["mine"] = _surgeons_own(request.user, snapshot, mso.slug)
+        context["mine"] = standings.own_standing(user=request.user, snapshot=snapshot,
+                                                 slug=mso.slug)  # fmt: skip
         names = selectors.names_of(slugs=document["nps_tied_with"])
         context["tied_with"] = [(slug, names.get(slug, slug)) for slug in document["nps_tied_with"]]
         context.update(_profile_charts(mso, snapshot, document))
     return render(request, "msos/profile.html", context)
-
-
-def _standings(user, snapshot):
-    """({slug: row}, own?): every MSO's row with its total and rank under the user's priorities
-    in ``row["mine"]``, as the directory and compare show them (the same rescoring of the same
-    rows); ``own`` is False when they are the methodology's."""
-    weights, must_haves, _saved = _priorities(user, snapshot)
-    methodology = snapshot.methodology.weights()
-    rows = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights, must_haves,
-                              dict(ServiceArea.choices), published=methodology,
-                              stability_of=())  # fmt: skip
-    return {row["slug"]: row for row in rows}, weights != methodology or bool(must_haves)
-
-
-def _surgeons_own(user, snapshot, slug):
-    """The MSO's total and rank under the user's saved priorities, or None without priorities
-    of their own."""
-    rows, own = _standings(user, snapshot)
-    return rows[slug]["mine"] if own and slug in rows else None
-
-
-def _shortlisted(user):
-    """{slug: shortlist entry id} of a surgeon's shortlist (empty for anybody else)."""
-    if not user_has_role(user, SURGEON):
-        return {}
-    return dict(ShortlistEntry.objects.filter(user=user).values_list("mso__slug", "pk"))
 
 
 def _published_card(request, slug):
@@ -314,16 +276,6 @@ def _profile_charts(mso, snapshot, document):
 COMPARE_MIN, COMPARE_MAX = 2, 5
 
 
-def _priorities(user, snapshot):
-    """(weights, must-haves, saved?) of the user: their own, or the methodology's."""
-    mine = SurgeonPriorities.objects.filter(user=user).first()
-    methodology = snapshot.methodology.weights()
-    if mine is None or not mine.weights:
-        return methodology, (mine.must_haves if mine else {}), False
-    weights = {k: mine.weights.get(k, 0) for k in methodology}
-    return weights, mine.must_haves, True
-
-
 def _compare_slugs(values):
     slugs = list(dict.fromkeys(v for v in values if v))
     return slugs[:COMPARE_MAX], len(slugs) > COMPARE_MAX
@@ -336,35 +288,16 @@ def _form_criteria(columns):
 
 def _compare_context(request, snapshot, slugs, form=None):
     columns = _criteria_columns(snapshot)
-    weights, must_haves, saved = _priorities(request.user, snapshot)
+    weights, must_haves, saved = standings.surgeon_priorities(user=request.user,
+                                                              snapshot=snapshot)  # fmt: skip
     if form is not None and form.is_valid():
         weights, must_haves = form.weights(), form.must_haves()
     if form is None:
         form = PrioritiesForm(criteria=_form_criteria(columns),
                               initial=PrioritiesForm.initial_from(weights=weights,
                                                                   must_haves=must_haves))
-    service_labels = dict(ServiceArea.choices)
-    everyone = priorities.rescore(selectors.directory_rows(snapshot=snapshot), weights,
-                                  must_haves, service_labels,
-                                  published=snapshot.methodology.weights(),
-                                  stability_of=set(slugs))  # fmt: skip
-    by_slug = {row["slug"]: row for row in everyone}
-    msos = [by_slug[slug] for slug in slugs if slug in by_slug]
-    names = {row["slug"]: row["name"] for row in msos}
-    rows = []
-    for column in columns:
-        cells = [row["criteria"][column["key"]] for row in msos]
-        best, tied = best_in_row([(c["score"], c["ci_low"], c["ci_high"])
-                                  if c["status"] == "ok" else None for c in cells])
-        pairs = enumerate(zip(cells, msos, strict=True))
-        rows.append({**column, "weight": weights.get(column["key"], 0),
-                     "cells": [{**c, "mso": m["name"], "best": i == best, "tied": i in tied}
-                               for i, (c, m) in pairs]})  # fmt: skip
-    best, tied = best_in_row([(m["nps"]["nps"], m["nps"]["ci_low"], m["nps"]["ci_high"])
-                              if m["nps"]["status"] == "ok" else None for m in msos])
-    for i, m in enumerate(msos):
-        m["tied_here"] = [names[s] for s in m["nps_tied_with"] if s in names]
-        m["nps_best"], m["nps_tied_best"] = i == best, i in tied
+    msos, rows, ranked_count = standings.compare_results(
+        snapshot=snapshot, slugs=slugs, columns=columns, weights=weights, must_haves=must_haves)
     best_rank = min((m["mine"]["rank"] for m in msos if m["mine"]["rank"] is not None),
                     default=None)  # fmt: skip
     totals_chart = charts.dot_plot([
@@ -376,7 +309,7 @@ def _compare_context(request, snapshot, slugs, form=None):
     can_report = user_has_role(request.user, CONSULTANT) or user_has_role(request.user, DATA_ADMIN)
     return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
             "can_report": can_report,
-            "slugs": slugs, "ranked_count": sum(1 for r in everyone if r["mine"]["ranked"]),
+            "slugs": slugs, "ranked_count": ranked_count,
             "totals_chart": totals_chart}  # fmt: skip
 
 
@@ -400,13 +333,12 @@ def _priorities_post(request, snapshot):
     """Save the priorities the surgeon posted, or forget them on "reset"; returns the bound
     form (None after a reset: the methodology's weights apply again)."""
     if "reset" in request.POST:
-        SurgeonPriorities.objects.filter(user=request.user).delete()
+        standings.surgeon_priorities_forget(user=request.user)
         return None
     form = PrioritiesForm(request.POST, criteria=_form_criteria(_criteria_columns(snapshot)))
     if form.is_valid():
-        SurgeonPriorities.objects.update_or_create(
-            user=request.user,
-            defaults={"weights": form.weights(), "must_haves": form.must_haves()})
+        standings.surgeon_priorities_save(user=request.user, weights=form.weights(),
+                                          must_haves=form.must_haves())  # fmt: skip
     return form
 
 
@@ -446,7 +378,7 @@ def _shortlist_context(request, **extra):
     entries = list(shortlist_for_user(user=request.user))
     snapshot = selectors.latest_snapshot()
     if snapshot is not None:
-        rows, own = _standings(request.user, snapshot)
+        rows, own = standings.standings_for(user=request.user, snapshot=snapshot)
         for entry in entries:
             entry.standing = rows.get(entry.mso.slug)
             entry.known = checklist_known(entry.standing)
@@ -528,8 +460,8 @@ def shortlist_entry_checklist(request, pk, item):
     if request.htmx:
         snapshot = selectors.latest_snapshot()
         if snapshot is not None:  # the item keeps what the scorecard knows
-            entry.known = checklist_known(_standings(request.user, snapshot)[0].get(
-                entry.mso.slug))  # fmt: skip
+            rows, _own = standings.standings_for(user=request.user, snapshot=snapshot)
+            entry.known = checklist_known(rows.get(entry.mso.slug))
         context = {
             "entry": entry,
             "item": CHECKLIST[CHECKLIST_KEYS.index(item)],
