@@ -30,6 +30,18 @@ CRITERION_DEFINITIONS = {
     "1 practice",
     "support_breadth": "share of the service areas offered (self-reported); profile filled",
 }
+# What each criterion means, in words a surgeon reads on the pages (the formulas above are for
+# the methodology: the scorecards page and a report's appendix).
+CRITERION_MEANINGS = {
+    "patient_experience": "how likely its practices' patients are to recommend them",
+    "practice_consistency": "how many of its practices score above the healthcare average",
+    "surgeon_trust": "how much its surgeon partners trust it",
+    "would_choose_again": "how many of its surgeon partners would make the same decision again",
+    "promise_keeping": "how many of the promises made to its surgeon partners were kept",
+    "clinical_autonomy": "how much clinical autonomy its surgeon partners actually have",
+    "clinical_excellence": "how many of its practices hold a current accreditation",
+    "support_breadth": "how many of the service areas it offers, as it says itself",
+}
 
 
 class Methodology(models.Model):

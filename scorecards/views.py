@@ -18,7 +18,7 @@ from partners.selectors import months_before
 from . import charts, documents, selectors, services, standings
 from . import profile as profile_rules
 from .forms import DirectoryForm, PrioritiesForm
-from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, ShortlistEntry
+from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, CRITERION_MEANINGS, ShortlistEntry
 from .shortlist import (
     CHECKLIST,
     CHECKLIST_KEYS,
@@ -36,7 +36,7 @@ def _criteria_columns(snapshot):
     labels = dict(CRITERION_CHOICES)
     return [
         {"key": key, "label": labels[key], "weight": weight,
-         "definition": CRITERION_DEFINITIONS[key]}
+         "definition": CRITERION_DEFINITIONS[key], "meaning": CRITERION_MEANINGS[key]}
         for key, weight in weights.items()
     ]  # fmt: skip
 

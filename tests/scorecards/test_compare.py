@@ -181,3 +181,15 @@ def test_without_javascript_the_directory_priorities_go_back_to_the_same_list(
     elsewhere = client.post(reverse("directory_priorities"),
                             {**data, "next": "https://example.com/"})  # fmt: skip
     assert elsewhere.url == reverse("directory")
+
+
+def test_the_surgeons_pages_speak_plainly(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    slugs = ranked_slugs(snapshot)
+    pages = [client.get(compare_url(slugs)).content.decode(),
+             client.get(reverse("mso_profile", args=[slugs[0]])).content.decode()]
+    for text in pages:
+        for jargon in ("(NPS + 100) / 2", "re-weightings", "|z|", "1.96", "mapped to 0 to 100"):
+            assert jargon not in text, jargon
+    assert "How many of its surgeon partners would make the same decision again" in pages[0]
+    assert "of tries when every weight changes by up to half" in pages[1]
