@@ -19,14 +19,12 @@ install: $(BIN)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
-# Web server and one Celery worker for both queues (scorecards and reports); Ctrl-C stops both.
+# Web server and one Celery worker for both queues (scorecards and reports), then the address
+# and the demo logins, last. Ctrl-C, or a SIGTERM to make or to run_demo, stops them all.
 run: migrate
-	$(BIN)/python manage.py seed_demo --with-demo-users
+	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py compute_scorecards
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A mso_eval worker --beat --queues celery,reports --loglevel=INFO --concurrency=2 & \
-	echo; echo "MSO Evaluator is running at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"; echo; \
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(BIN)/python manage.py run_demo --host $(HOST) --port $(PORT)
 
 # Tests keep their own database and broker folder under var/test, apart from `make run`.
 # Browser tests use the system Chromium, or fetch Playwright's own where there is none.

@@ -32,12 +32,13 @@ deadline = time.monotonic() + 300
 while True:
     try:
         health = json.loads(get("/healthz"))
-        if "ready." in log():  # the Celery worker has started too
+        # The Celery worker has started too, and the logins are printed (last, after it).
+        if "ready." in log() and re.search(r"^\s*surgeon\s+password: ", log(), re.MULTILINE):
             break
     except (urllib.error.URLError, ConnectionError):
         pass
     if time.monotonic() > deadline:
-        sys.exit("timed out waiting for /healthz and the worker")
+        sys.exit("timed out waiting for /healthz, the worker and the demo logins")
     time.sleep(1)
 print("healthz:", health)
 assert health["status"] == "ok", health
