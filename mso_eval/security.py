@@ -8,6 +8,7 @@ import time
 from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 
 
@@ -95,3 +96,28 @@ class AuditlogMiddleware(_AuditlogMiddleware):
     @staticmethod
     def _get_remote_addr(request):
         return client_ip(request) or None
+
+
+NUL_REFUSED = "A field of this request holds a NUL byte, which no form accepts."
+_security_log = logging.getLogger("mso_eval.security")
+
+
+class NulBytesRefusedMiddleware:
+    """A request whose query or form fields hold a NUL byte is answered 400 with one log line
+    naming the field, before any view (or PostgreSQL, which cannot store NUL in text) sees it.
+    A multipart body's fields are checked too; its files are the import's to judge."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = list(request.GET.lists())
+        if request.method == "POST" and request.content_type in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):  # fmt: skip
+            fields += list(request.POST.lists())
+        for name, values in fields:
+            if "\x00" in name or any("\x00" in value for value in values):
+                _security_log.warning("refused %s %s: NUL byte in field %r", request.method,
+                                      request.path, name.replace("\x00", "\\x00")[:40])
+                return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain")
+        return self.get_response(request)

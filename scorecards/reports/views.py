@@ -36,8 +36,9 @@ def _builder_form(request, snapshots):
     latest = snapshots.first()
     # The MSOs of the chosen snapshot (the posted one, else the latest), by name.
     chosen = latest
-    if request.method == "POST" and request.POST.get("snapshot", "").isdigit():
-        chosen = snapshots.filter(pk=request.POST["snapshot"]).first() or latest
+    posted = request.POST.get("snapshot", "") if request.method == "POST" else ""
+    if posted.isascii() and posted.isdigit() and len(posted) < 19:  # a bigint, not 5,000 digits
+        chosen = snapshots.filter(pk=int(posted)).first() or latest
     choices = list(
         MsoScorecard.objects.filter(snapshot=chosen).order_by("mso__name")
         .values_list("mso__slug", "mso__name")
