@@ -49,7 +49,7 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 
-from ..csvfiles import ImportRefused, LineError, read_header, shown
+from ..csvfiles import EMPTY_FILE, ImportRefused, LineError, read_header, shown
 
 ROLES = ("practice", "responded_on", "score", "response_id", "comment")
 PLAIN_REQUIRED = ("practice", "responded_on", "score")
@@ -600,12 +600,14 @@ def _score_values_problem(name, values, text):
         if not value:
             continue
         try:
-            scores.append(score_from_choice(value) if not value.isdigit() else int(value))
+            score = int(value) if value.isdigit() else score_from_choice(value)
         except ValueError:
             others.append(value)
         else:
-            if value.isdigit() and not 0 <= int(value) <= 10:
-                others.append(value)
+            if score <= 10:
+                scores.append(score)
+            else:
+                others.append(value)  # "15": a number, but no score
     if others and len(others) * 2 >= len(others) + len(scores):
         return f"{shown(name)} holds {value_kind(others[0])}, not scores from 0 to 10"
     if scores and max(scores) <= 6 and not scale_in_text(text):
@@ -616,7 +618,7 @@ def _score_values_problem(name, values, text):
 
 def _layout_read(rows, sample, mapping, default_zone):
     if not rows:
-        raise ImportRefused([LineError(0, "The file is empty.")])
+        raise ImportRefused([LineError(0, EMPTY_FILE)])
     fmt = FORMATS.get(mapping.format)
     found, offset = formats_detect(rows)
     if fmt is None:

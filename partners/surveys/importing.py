@@ -148,7 +148,6 @@ class _Errors:
         self.kept, self.count, self.names = [], 0, layout.names
         self.exported = layout.format is not PLAIN
         self.kinds = {}  # (position, kind) -> rows
-        self.kind_of = {}  # id(LineError) -> (position, kind)
 
     def column(self, position):
         if position is None:
@@ -167,8 +166,7 @@ class _Errors:
             problems.sort(key=lambda p: -1 if p[0] is None else p[0])
             for problem in problems[:room]:
                 error = LineError(line, problem[1], self.column(problem[0]))
-                if len(problem) > 2:
-                    self.kind_of[id(error)] = (problem[0], problem[2])
+                error.kind = (problem[0], problem[2]) if len(problem) > 2 else None
                 self.kept.append(error)
 
     def merge(self, errors, count):
@@ -206,7 +204,7 @@ class _Errors:
             seen = dict.fromkeys(dropped, 0)
             kept = []
             for error in self.kept:
-                key = self.kind_of.get(id(error))
+                key = getattr(error, "kind", None)  # errors merged from SQL have none
                 if key in seen:
                     seen[key] += 1
                     if seen[key] > SAME_KIND_SHOWN:
@@ -345,7 +343,7 @@ class _Rows:
         fixed = self.practice_id
         i_day, i_score = index["responded_on"], index["score"]
         i_id = index.get("response_id")
-        skips, identity = self.layout.skips, self.layout.identity
+        skips = self.layout.skips
         cut = self.day_cut
         practices, days, scores, source = self.practices.ids, self.days, self.scores, self.source
         next_line = reader.line_num + 1
@@ -373,8 +371,6 @@ class _Rows:
                         if row is None:
                             continue
                         practice_id, day, score, response_id = row
-                    if identity and practice_id is not None:
-                        response_id = self._identity(values)
                     row = self._row(line, values, practice_id, day, score, response_id)
                     if row is not None:
                         yield row
@@ -405,17 +401,18 @@ class _Rows:
             checked = self._check(line, values, response_id)
             if checked is None:
                 continue
-            if self.layout.identity and checked[0] is not None:
-                checked = (*checked[:3], self._identity(values))
             row = self._row(line, values, *checked)
             if row is not None:
                 yield row
 
     def _row(self, line, values, practice_id, day, score, response_id):
         """The row to stage for a checked record: a good row, a bad row that has a response id
-        (so that a repeated id is reported on it too), or None."""
+        (so that a repeated id is reported on it too), or None. A good row of an export
+        without ids gets its identity here."""
         if practice_id is None:
             return (line, None, None, None, response_id, None) if response_id else None
+        if self.layout.identity:
+            response_id = self._identity(values)
         comment = None
         if self.i_comment is not None:
             comment = values[self.i_comment].strip() or None

@@ -16,10 +16,11 @@ import csv
 import datetime
 import hashlib
 import io
+import itertools
 import re
 from dataclasses import dataclass
 
-from ..csvfiles import ImportRefused, LineError, bad_byte_message, csv_error_message, is_blank
+from ..csvfiles import EMPTY_FILE, ImportRefused, LineError, bad_byte_message, csv_records
 from .formats import layout_read
 
 READ_SIZE = 1 << 20
@@ -284,24 +285,12 @@ def survey_layout_read(table, mapping, default_zone):
     """Read the header rows and the first data records of an opened ``table`` and return its
     FileLayout, as ``mapping`` asks (detected where it leaves a choice open). Raises
     ImportRefused (LayoutError) naming the line and the reason."""
-    records, errors = [], []
-    reader = table.reader
-    line = reader.line_num + 1
-    while len(records) < HEAD_RECORDS + SAMPLE_RECORDS:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(LineError(line, csv_error_message(exc)))
-            if not records:  # the header itself
-                raise ImportRefused(errors) from None
-        else:
-            if not is_blank(values):
-                records.append((line, values))
-        line = reader.line_num + 1
+    reader, errors = table.reader, []
+    records = list(itertools.islice(csv_records(reader, errors), HEAD_RECORDS + SAMPLE_RECORDS))
+    if errors and (not records or errors[0].line < records[0][0]):
+        raise ImportRefused(errors[:1])  # the header itself is not valid CSV
     if not records:
-        raise ImportRefused([LineError(0, "The file is empty.")])
+        raise ImportRefused([LineError(0, EMPTY_FILE)])
     header = _header_errors(*records[0])
     if header:
         raise ImportRefused(header)
