@@ -191,9 +191,8 @@ def msos_active_practices(*, day, mso_ids=None):
 def practices_with_current_mso(*, ids, day):
     """{practice id: {code, name, city, state, mso}} for ``ids``, ``mso`` the name of the MSO
     the practice is affiliated with on ``day`` ("" if none): one query."""
-    current = Affiliation.objects.filter(practice=OuterRef("pk"), started_on__lte=day).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gte=day)
-    )
+    current = Affiliation.objects.filter(active_affiliation_q(day, prefix=""),
+                                         practice=OuterRef("pk"))  # fmt: skip
     rows = (Practice.objects.filter(pk__in=ids)
             .annotate(mso_name=Subquery(current.values("mso__name")[:1]))
             .values_list("pk", "code", "name", "city", "state", "mso_name"))  # fmt: skip

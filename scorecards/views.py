@@ -19,6 +19,7 @@ from . import charts, documents, selectors, services, standings
 from . import profile as profile_rules
 from .forms import DirectoryForm, PrioritiesForm
 from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, CRITERION_MEANINGS, ShortlistEntry
+from .reports.services import can_make_reports
 from .shortlist import (
     CHECKLIST,
     CHECKLIST_KEYS,
@@ -306,9 +307,8 @@ def _compare_context(request, snapshot, slugs, form=None):
          "best": best_rank is not None and m["mine"]["rank"] == best_rank}
         for m in msos
     ], title="Total score with your priorities") if msos else ""  # fmt: skip
-    can_report = user_has_role(request.user, CONSULTANT) or user_has_role(request.user, DATA_ADMIN)
     return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
-            "can_report": can_report,
+            "can_report": can_make_reports(request.user),
             "slugs": slugs, "ranked_count": ranked_count,
             "totals_chart": totals_chart}  # fmt: skip
 
@@ -385,7 +385,7 @@ def _shortlist_context(request, **extra):
         extra.setdefault("own_priorities", own)
     slugs = [entry.mso.slug for entry in entries]
     extra.setdefault("compare_query", "&".join(f"m={s}" for s in slugs[:COMPARE_MAX]))
-    extra.setdefault("can_report", user_has_role(request.user, CONSULTANT))
+    extra.setdefault("can_report", can_make_reports(request.user))
     addable = (
         MSO.objects.filter(published=True)
         .exclude(pk__in=[entry.mso_id for entry in entries])

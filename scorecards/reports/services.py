@@ -16,6 +16,7 @@ from partners import jobs
 from partners.audit import audit_report
 from partners.jobs import JobError
 from partners.models import MSO, consultant_signature
+from partners.roles import CONSULTANT, DATA_ADMIN, user_has_role
 
 from ..models import Report, ScorecardSnapshot
 from .content import MAX_MSOS, MIN_MSOS, SECTION_KEYS, report_facts
@@ -62,6 +63,11 @@ def report_check_inputs(*, snapshot, slugs, weights):
     if total != 100:
         raise ReportRefused(WEIGHTS_NOT_100.format(total=total))
     return slugs
+
+
+def can_make_reports(user):
+    """Reports are for consultants; data admins (and superusers) may make them too."""
+    return user_has_role(user, CONSULTANT) or user_has_role(user, DATA_ADMIN)
 
 
 def report_build(*, client_name, prepared_by, snapshot, slugs, weights, must_haves=None,

@@ -9,19 +9,23 @@ from django.views.decorators.http import require_GET, require_POST
 from partners.audit import audit_report
 from partners.jobs import job_followed
 from partners.models import ConsultantProfile, consultant_signature
-from partners.roles import CONSULTANT, DATA_ADMIN, user_has_role
 
 from ..models import MsoScorecard, Report
 from .content import weights_caption
 from .forms import ConsultantProfileForm, ReportForm
-from .services import ReportRefused, report_create, report_retry, snapshots_for_reports
+from .services import (
+    ReportRefused,
+    can_make_reports,
+    report_create,
+    report_retry,
+    snapshots_for_reports,
+)
 
 HISTORY_PAGE_SIZE = 50
 
 
 def _require_consultant(user):
-    """Reports are for consultants; data admins (and superusers) may make them too."""
-    if not (user_has_role(user, CONSULTANT) or user_has_role(user, DATA_ADMIN)):
+    if not can_make_reports(user):
         raise PermissionDenied
 
 
