@@ -7,15 +7,15 @@
 | a moment | the day, then the time on a 24-hour clock | Dec. 3, 2026 14:05 |
 | an NPS | a whole number, with a true minus sign | −12 |
 
-Templates use the filters of ``partners/templatetags/figures.py``, which call these.
+Templates use the filters of ``partners/templatetags/figures.py``, which call these. Plain
+Python (no Django import), so that the pure modules (a report's summary) write figures so too;
+the months are abbreviated as Django's ``N`` date format does.
 """
 
 import datetime
 
-from django.utils import dateformat
-
-DAY = "N j, Y"
-MOMENT = "N j, Y H:i"
+MONTHS = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.",
+          "Nov.", "Dec.")  # fmt: skip
 
 
 def count_text(n):
@@ -30,12 +30,12 @@ def day_text(day):
         return ""
     if isinstance(day, str):
         day = datetime.date.fromisoformat(day[:10])
-    return dateformat.format(day, DAY)
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def moment_text(moment):
     """A datetime as "Dec. 3, 2026 14:05"; None -> ""."""
-    return "" if moment is None else dateformat.format(moment, MOMENT)
+    return "" if moment is None else f"{day_text(moment)} {moment:%H:%M}"
 
 
 def nps_text(value):

@@ -50,3 +50,12 @@ def test_surgeon_pages_write_dates_and_counts_one_way(client, surgeon, snapshot)
         assert not BARE_COUNT.findall(text), name
         big += len(re.findall(r"n=[0-9]{1,3},[0-9]{3}", text))
     assert big  # counts of a thousand and more were shown, with their separator
+
+
+def test_a_moment_is_written_in_the_sites_time_zone(settings):
+    from partners.templatetags.figures import day, moment
+
+    settings.TIME_ZONE = "America/Chicago"
+    late = datetime.datetime(2026, 12, 4, 3, 30, tzinfo=datetime.timezone.utc)
+    assert moment(late) == "Dec. 3, 2026 21:30"  # the evening before, in Chicago
+    assert day(late) == "Dec. 3, 2026"

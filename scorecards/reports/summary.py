@@ -16,6 +16,8 @@ to one decimal as in the summary table, NPS and criterion scores as whole number
 | not ranked, and why | an MSO not ranked | ``not_ranked_reason`` |
 """
 
+from partners.formatting import nps_text as _whole
+
 from ..claims import CONTRADICTED, NOT_ENOUGH
 from ..scoring import MIN_COVERAGE, OK, not_ranked_reason
 
@@ -24,11 +26,6 @@ MAX_CLAIM_SENTENCES = 6
 
 def _total(row):
     return f"{row['mine']['total']:.1f}"
-
-
-def _whole(value):
-    whole = round(value)
-    return f"−{-whole}" if whole < 0 else str(whole)
 
 
 def _names(names):
