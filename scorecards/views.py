@@ -459,9 +459,10 @@ def shortlist_entry_checklist(request, pk, item):
         return HttpResponseBadRequest(exc.messages[0])
     if request.htmx:
         snapshot = selectors.latest_snapshot()
-        if snapshot is not None:  # the item keeps what the scorecard knows
-            rows, _own = standings.standings_for(user=request.user, snapshot=snapshot)
-            entry.known = checklist_known(rows.get(entry.mso.slug))
+        if snapshot is not None:  # the item keeps what the scorecard knows: figures, no ranks
+            entry.known = checklist_known(next((
+                row for row in selectors.directory_rows(snapshot=snapshot)
+                if row["slug"] == entry.mso.slug), None))  # fmt: skip
         context = {
             "entry": entry,
             "item": CHECKLIST[CHECKLIST_KEYS.index(item)],
