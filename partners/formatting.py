@@ -13,6 +13,7 @@ the months are abbreviated as Django's ``N`` date format does.
 """
 
 import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 MONTHS = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.",
           "Nov.", "Dec.")  # fmt: skip
@@ -38,9 +39,21 @@ def moment_text(moment):
     return "" if moment is None else f"{day_text(moment)} {moment:%H:%M}"
 
 
+def rounded(value, digits=0):
+    """``value`` rounded half up to ``digits`` decimals, as Django's floatformat rounds what a
+    template shows (Python's round() rounds half to even): 70.5 is 71, 86.65 is 86.7."""
+    exponent = Decimal(1).scaleb(-digits)
+    return float(Decimal(str(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def number_text(value, digits=0):
+    """A figure rounded as the templates round it, with a true minus sign and separators:
+    -12.4 -> "−12", 1234.56 with 1 digit -> "1,234.6", never "−0"."""
+    v = rounded(value, digits) or 0.0
+    text = f"{abs(v):,.{digits}f}"
+    return f"\u2212{text}" if v < 0 else text
+
+
 def nps_text(value):
     """An NPS as a whole number with a true minus sign: -12.4 -> "−12"; None -> ""."""
-    if value is None:
-        return ""
-    whole = round(value)
-    return f"−{-whole}" if whole < 0 else str(whole)
+    return "" if value is None else number_text(value)

@@ -56,6 +56,19 @@ def test_a_moment_is_written_in_the_sites_time_zone(settings):
     from partners.templatetags.figures import day, moment
 
     settings.TIME_ZONE = "America/Chicago"
-    late = datetime.datetime(2026, 12, 4, 3, 30, tzinfo=datetime.timezone.utc)
+    late = datetime.datetime(2026, 12, 4, 3, 30, tzinfo=datetime.UTC)
     assert moment(late) == "Dec. 3, 2026 21:30"  # the evening before, in Chicago
     assert day(late) == "Dec. 3, 2026"
+
+
+@pytest.mark.parametrize("value", [70.5, -12.5, 86.65, 0.45, -0.4, 49.875, 1234.5])
+@pytest.mark.parametrize("digits", [0, 1])
+def test_figures_round_as_the_templates_round_them(value, digits):
+    from django.template.defaultfilters import floatformat
+
+    from partners.formatting import number_text
+
+    shown = floatformat(value, digits)  # what a template shows
+    if float(shown) == 0:
+        shown = shown.lstrip("-")  # "−0" is never written
+    assert number_text(value, digits).replace("\u2212", "-").replace(",", "") == shown

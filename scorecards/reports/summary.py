@@ -17,6 +17,7 @@ to one decimal as in the summary table, NPS and criterion scores as whole number
 """
 
 from partners.formatting import nps_text as _whole
+from partners.formatting import number_text, rounded
 
 from ..claims import CONTRADICTED, NOT_ENOUGH
 from ..scoring import MIN_COVERAGE, OK, not_ranked_reason
@@ -25,7 +26,7 @@ MAX_CLAIM_SENTENCES = 6
 
 
 def _total(row):
-    return f"{row['mine']['total']:.1f}"
+    return number_text(row["mine"]["total"], 1)
 
 
 def _names(names):
@@ -41,10 +42,11 @@ def summary_sentences(ranking, *, labels, weights, weights_used):
     sentences = []
     if len(ranked) >= 2:
         first, second = ranked[0], ranked[1]
-        lead = first["mine"]["total"] - second["mine"]["total"]
+        lead = rounded(first["mine"]["total"], 1) - rounded(second["mine"]["total"], 1)
         sentences.append(
             f"{first['name']} leads with a total of {_total(first)} of 100 with "
-            f"{weights_used}, {lead:.1f} points ahead of {second['name']} ({_total(second)})."
+            f"{weights_used}, {number_text(lead, 1)} points ahead of {second['name']} "
+            f"({_total(second)})."
         )
     elif ranked:
         sentences.append(f"{ranked[0]['name']} is the only MSO ranked, with a total of "
