@@ -9,6 +9,13 @@ still one row, and a record that is not valid CSV is one row too.
 A tab-separated file is read with Excel's quotes when its first records quote a cell (a cell
 holding a tab, a line break or a quote mark); otherwise, or when its quotes cannot be read, it
 is read without quote handling, as Google Sheets writes TSV: a quote mark is part of its cell.
+
+A file is bounded before it can make a process run away: a line (of text; a cell with line
+breaks spans several) longer than ``MAX_LINE_CHARS`` or a header of more than ``MAX_COLUMNS``
+columns is refused at once with the limit named, and a workbook whose parts would expand past
+``XLSX_MAX_EXPANDED`` (or whose shared strings, which are held in memory, past
+``XLSX_MAX_SHARED_STRINGS``) is refused before it is opened. The pages read the header and at
+most ``SAMPLE_CHARS`` of data after it.
 """
 
 import codecs
@@ -31,6 +38,11 @@ XLSX_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 HEAD_RECORDS = 3  # the most header rows a format has
 SAMPLE_RECORDS = 200  # data records read with the header, to check the score column's values
+MAX_COLUMNS = 2_000  # far more than any survey tool exports (Qualtrics: a few hundred)
+MAX_LINE_CHARS = 1_000_000  # a line of text; the csv module's own cell limit is 131,072
+SAMPLE_CHARS = 1 << 20  # data read after the header for the layout's sample, at most
+XLSX_MAX_EXPANDED = 4 << 30  # bytes, all parts of a workbook once unzipped
+XLSX_MAX_SHARED_STRINGS = 256 << 20  # bytes of the shared-strings part, read into memory
 BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 
 
@@ -68,9 +80,35 @@ class FileSource(io.RawIOBase):
         return len(data)
 
 
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(text):
+    """The lines of a text stream, refusing one longer than MAX_LINE_CHARS as soon as that
+    many characters have been read (``readline`` with a size never reads further)."""
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLong
+        yield line
+
+
+def line_too_long_error(line):
+    return LineError(line, f"this line is longer than {MAX_LINE_CHARS:,} characters, the most "
+                           "a survey file's line may hold; the file was not read further. Check "
+                           "that it is a survey export, saved as CSV or XLSX.")  # fmt: skip
+
+
+def columns_limit_error(line, count):
+    return LineError(line, f"the header has {count:,} columns; a survey file may have at most "
+                           f"{MAX_COLUMNS:,}. Remove the columns you do not need (or export "
+                           "fewer questions) and upload the file again.")  # fmt: skip
+
+
 class _Records:
     """A csv reader whose ``line_num`` counts records, as a spreadsheet numbers its rows. A
-    record the reader refuses counts as one row too, so the lines after it keep their number."""
+    record the reader refuses counts as one row too, so the lines after it keep their number.
+    A line over MAX_LINE_CHARS refuses the file (ImportRefused) naming its record."""
 
     def __init__(self, reader):
         self.reader, self.line_num = reader, 0
@@ -84,6 +122,8 @@ class _Records:
         except csv.Error:
             self.line_num += 1
             raise
+        except _LineTooLong:
+            raise ImportRefused([line_too_long_error(self.line_num + 1)]) from None
         self.line_num += 1
         return values
 
@@ -221,10 +261,11 @@ def table_open(stream, *, quoted=None):
     if kind == "TSV" and quoted is None:
         quoted = tsv_quoted(sample)
     quoted = True if kind == "CSV" else bool(quoted)
+    lines = _bounded_lines(text)
     if quoted:
-        reader = csv.reader(text, strict=True, delimiter=delimiter)
+        reader = csv.reader(lines, strict=True, delimiter=delimiter)
     else:
-        reader = csv.reader(text, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+        reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE)
     label = "UTF-16" if encoding == "utf-16" else "UTF-8"
     return Table(_Records(reader), source, kind, label, delimiter, quoted)
 
@@ -239,6 +280,8 @@ def _xlsx_open(stream, head):
         pass
     total, source.size = source.size, 0
     stream.seek(0)
+    _xlsx_check_expansion(stream)
+    stream.seek(0)
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or password-protected workbook
@@ -248,6 +291,28 @@ def _xlsx_open(stream, head):
         ))]) from None  # fmt: skip
     sheet = workbook.worksheets[0]
     return Table(_SheetRows(sheet, source, total), source, "XLSX", "", "", True, workbook)
+
+
+def _xlsx_check_expansion(stream):
+    """Refuse a workbook that would expand past the limits once unzipped (a "zip bomb": a
+    small file whose sheet is gigabytes). The sizes are those its directory declares, which
+    are also the most that unzipping a part ever yields."""
+    import zipfile
+
+    try:
+        parts = zipfile.ZipFile(stream).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says the workbook cannot be read
+    expanded = sum(part.file_size for part in parts)
+    shared = sum(part.file_size for part in parts if part.filename.endswith("sharedStrings.xml"))
+    if expanded > XLSX_MAX_EXPANDED or shared > XLSX_MAX_SHARED_STRINGS:
+        raise ImportRefused([LineError(0, (
+            f"The workbook would expand to {expanded / (1 << 20):,.0f} MB once opened, "
+            f"{shared / (1 << 20):,.0f} MB of it text held in memory; a survey workbook may "
+            f"expand to at most {XLSX_MAX_EXPANDED >> 20:,} MB with at most "
+            f"{XLSX_MAX_SHARED_STRINGS >> 20:,} MB of text. Save its first sheet as CSV UTF-8 "
+            "and upload that instead."
+        ))])  # fmt: skip
 
 
 # --- The layout: the one entry point -----------------------------------------------------------
@@ -281,12 +346,36 @@ class FileLayout:
     errors: list
 
 
+def _width(values):
+    """The number of columns of a header row, not counting empty cells at its end."""
+    width = len(values)
+    while width and not values[width - 1].strip():
+        width -= 1
+    return width
+
+
+def _head_records(records):
+    """The header rows and a sample of the data records after them: at most SAMPLE_RECORDS
+    records, and no more once SAMPLE_CHARS characters are read. A first record wider than
+    MAX_COLUMNS is refused before anything more is read."""
+    head = list(itertools.islice(records, 1))
+    if head and (width := _width(head[0][1])) > MAX_COLUMNS:
+        raise ImportRefused([columns_limit_error(head[0][0], width)])
+    chars = 0
+    for line, values in itertools.islice(records, HEAD_RECORDS - 1 + SAMPLE_RECORDS):
+        head.append((line, values))
+        chars += sum(map(len, values))
+        if chars > SAMPLE_CHARS and len(head) > HEAD_RECORDS:
+            break
+    return head
+
+
 def survey_layout_read(table, mapping, default_zone):
     """Read the header rows and the first data records of an opened ``table`` and return its
     FileLayout, as ``mapping`` asks (detected where it leaves a choice open). Raises
     ImportRefused (LayoutError) naming the line and the reason."""
     reader, errors = table.reader, []
-    records = list(itertools.islice(csv_records(reader, errors), HEAD_RECORDS + SAMPLE_RECORDS))
+    records = _head_records(csv_records(reader, errors))
     if errors and (not records or errors[0].line < records[0][0]):
         raise ImportRefused(errors[:1])  # the header itself is not valid CSV
     if not records:
