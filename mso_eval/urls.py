@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from .forms import AdminLoginForm, LoginForm
+
 admin.site.site_header = "MSO Evaluator data admin"
 admin.site.site_title = "MSO Evaluator"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password change (logs out the account's other sessions) and reset by e-mail.
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -55,3 +55,17 @@ def test_a_nul_byte_is_refused_with_400_naming_nothing_stored(client, surgeon, s
     assert response.status_code == 400
     assert "NUL byte" in response.content.decode()
     assert any("NUL byte in field 'focus'" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("url", ["/login/", "/admin/login/"])
+@pytest.mark.parametrize(("field", "message"), [("username", "at most 150 characters"),
+                                                ("password", "at most 4,096 characters")])
+def test_a_login_with_a_megabyte_field_gets_the_form_back(client, url, field, message):
+    from axes.models import AccessAttempt
+
+    client.raise_request_exception = False
+    response = client.post(url, {"username": "someone", "password": "secret",
+                                 field: "x" * (1 << 20)})  # fmt: skip
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AccessAttempt.objects.exists()
