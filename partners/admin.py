@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import services, tasks
 from .csvfiles import ImportRefused
-from .forms import PracticeImportForm
+from .forms import BoundedJSONField, PracticeImportForm
 from .jobs import job_enqueue
 from .models import (
     MSO,
@@ -440,6 +440,7 @@ class ClaimAdmin(SendsEvidenceChanged, admin.ModelAdmin):
     list_filter = ["kind", "mso"]
     search_fields = ["statement", "mso__name", "source"]
     autocomplete_fields = ["mso"]
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
 
 @admin.register(Benchmark)

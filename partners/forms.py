@@ -17,6 +17,24 @@ from .models import (
 RATING_CHOICES = [(i, str(i)) for i in range(1, 6)]
 
 
+class BoundedJSONField(forms.JSONField):
+    """A JSON form field that refuses a value nested too deeply for the parser (thousands of
+    brackets) with a form error; Django's lets the parser's RecursionError through."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise ValidationError("This value is nested too deeply; nest it at most a few "
+                                  "levels.", code="invalid") from None  # fmt: skip
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class ReferenceInterviewForm(forms.ModelForm):
     """The article's questions in its order, then the promise ledger (a formset beside it)."""
 
