@@ -214,6 +214,11 @@ class AffiliationInlinesKeepRollups:
 class MSOServiceInline(admin.TabularInline):
     model = MSOService
     extra = 0
+    # What the MSO says about a service is a sentence: a one-line input keeps the table
+    # within the page (a text area per row made it wider than a 1280 px screen).
+    formfield_overrides = {
+        models.TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}
+    }
 
 
 @admin.register(MSO)
@@ -226,7 +231,17 @@ class MSOAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.ModelA
     search_fields = ["name", "specialties", "reported_states"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Comma-separated lists of up to 300 characters: one wide line each.
+    widgets = {
+        name: forms.TextInput(attrs={"class": "vLargeTextField"})
+        for name in ("specialties", "reported_states")
+    }
     inlines = [MSOServiceInline, AffiliationInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.widgets:
+            kwargs["widget"] = self.widgets[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         today = timezone.localdate()
