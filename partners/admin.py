@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -198,6 +198,14 @@ class AffiliationInline(admin.TabularInline):
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # No add, change, delete and view links beside each row's practice or MSO: the page
+        # has a row per affiliation, and those links were most of its weight.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(getattr(formfield, "widget", None), RelatedFieldWidgetWrapper):
+            formfield.widget = formfield.widget.widget
+        return formfield
 
 
 class AffiliationInlinesKeepRollups:
