@@ -1,12 +1,18 @@
 import itertools
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth import get_permission_codename
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -36,6 +42,7 @@ from .models import (
     SurveyResponse,
     overlap_message,
 )
+from .paginators import COUNT_VAR, EstimatedCountPaginator
 from .practice_import import practices_import
 from .selectors import active_affiliation_q
 from .signals import evidence_changed
@@ -65,8 +72,81 @@ class SendsEvidenceChanged:
         evidence_changed.send(sender=self.model)
 
 
+class EstimatedChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        if self.paginator.estimated:
+            # The estimate may be short of the real number: the page is always a LIMIT.
+            self.can_show_all = False
+            self.result_list = self.paginator.page(self.page_num).object_list
+
+
+class ListWithoutScans:
+    """An admin list over a table of millions of rows is a LIMIT over an index: no exact
+    count unless asked for (see partners.paginators), no year links, no filter whose
+    choices are read from the table, no column sorting that would sort the whole table,
+    and a search of exact values on indexed columns (``get_search_results``)."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    sortable_by = ()
+    ordering = ["-pk"]
+
+    def get_changelist(self, request, **kwargs):
+        return EstimatedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        # ?count=exact is the paginator's, not a filter: the change list must not see it.
+        request.GET = request.GET.copy()
+        request.count_exactly = request.GET.pop(COUNT_VAR, None) == ["exact"]
+        return super().changelist_view(request, extra_context)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        params = request.GET.copy()
+        params[COUNT_VAR] = "exact"
+        return self.paginator(
+            queryset, per_page, orphans, allow_empty_first_page,
+            exact=getattr(request, "count_exactly", False), exact_url=f"?{params.urlencode()}",
+        )  # fmt: skip
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(self.search_q(term)), False
+
+
+def response_q(term, prefix=""):
+    """Responses matching ``term`` exactly: a practice code, a response id (through the
+    (source, response id) index, with the sources of the imports) or an import number.
+
+    The practice and the sources are read first (two small queries) so that the search is
+    one OR of literal values, which PostgreSQL answers from the three indexes; with
+    subqueries in the OR it walks the whole table instead."""
+    practices = list(Practice.objects.filter(code=term).values_list("pk", flat=True))
+    sources = [*SurveyImport.objects.values_list("source", flat=True).distinct(), ""]
+    q = Q(**{f"{prefix}practice__in": practices}) | Q(
+        **{f"{prefix}source__in": sources, f"{prefix}response_id": term}
+    )
+    number = term.removeprefix("#")
+    if number.isdigit():
+        q |= Q(**{f"{prefix}survey_import_id": int(number)})
+    return q
+
+
 class AffiliationFormSet(forms.BaseInlineFormSet):
     """Refuse overlaps between rows of the same form, which clean() cannot see."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        for name in ("practice", "mso"):
+            field = form.fields.get(name)
+            widget = getattr(field, "widget", None)
+            widget = getattr(widget, "widget", widget)  # inside the related-object links
+            if isinstance(widget, LoadedAutocomplete) and getattr(form.instance, f"{name}_id"):
+                related = getattr(form.instance, name)
+                widget.loaded = (str(related.pk), field.label_from_instance(related))
+        return form
 
     def clean(self):
         super().clean()
@@ -88,11 +168,44 @@ class AffiliationFormSet(forms.BaseInlineFormSet):
                 raise ValidationError(overlap_message(clash))
 
 
+class LoadedAutocomplete(AutocompleteSelect):
+    """Shows the chosen practice or MSO of a row from the row's own object (the inline
+    loads them with its rows), instead of one query per row and field."""
+
+    loaded = None  # (value, label) of the object the row already holds
+
+    def optgroups(self, name, value, attr=None):
+        chosen = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if self.loaded is None or chosen != [self.loaded[0]]:
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        options.append(self.create_option(name, *self.loaded, set(chosen), len(options)))
+        return [(None, options, 0)]
+
+
 class AffiliationInline(admin.TabularInline):
     model = Affiliation
     formset = AffiliationFormSet
     extra = 0
     autocomplete_fields = ["practice", "mso"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("practice", "mso")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.autocomplete_fields:
+            kwargs["widget"] = LoadedAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # No add, change, delete and view links beside each row's practice or MSO: the page
+        # has a row per affiliation, and those links were most of its weight.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(getattr(formfield, "widget", None), RelatedFieldWidgetWrapper):
+            formfield.widget = formfield.widget.widget
+        return formfield
 
 
 class AffiliationInlinesKeepRollups:
@@ -109,6 +222,11 @@ class AffiliationInlinesKeepRollups:
 class MSOServiceInline(admin.TabularInline):
     model = MSOService
     extra = 0
+    # What the MSO says about a service is a sentence: a one-line input keeps the table
+    # within the page (a text area per row made it wider than a 1280 px screen).
+    formfield_overrides = {
+        models.TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}
+    }
 
 
 @admin.register(MSO)
@@ -121,7 +239,17 @@ class MSOAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.ModelA
     search_fields = ["name", "specialties", "reported_states"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Comma-separated lists of up to 300 characters: one wide line each.
+    widgets = {
+        name: forms.TextInput(attrs={"class": "vLargeTextField"})
+        for name in ("specialties", "reported_states")
+    }
     inlines = [MSOServiceInline, AffiliationInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.widgets:
+            kwargs["widget"] = self.widgets[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         today = timezone.localdate()
@@ -216,12 +344,20 @@ class PracticeAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.M
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
+class AffiliationAdmin(ListWithoutScans, SendsEvidenceChanged, admin.ModelAdmin):
     list_display = ["practice", "mso", "started_on", "ended_on"]
     list_filter = ["mso"]
-    search_fields = ["practice__code", "practice__name", "mso__name"]
+    list_select_related = ["practice", "mso"]
+    search_fields = ["practice__code"]  # see search_q
+    search_help_text = "A practice code, or part of a practice's or an MSO's name."
     autocomplete_fields = ["practice", "mso"]
-    date_hierarchy = "started_on"
+
+    def search_q(self, term):
+        # The practices and MSOs are searched in their own (small) tables.
+        practices = Practice.objects.filter(Q(code=term) | Q(name__icontains=term))
+        return Q(practice__in=practices.values("pk")) | Q(
+            mso__in=MSO.objects.filter(name__icontains=term).values("pk")
+        )
 
     def save_model(self, request, obj, form, change):
         services.affiliations_save(saved=[obj])
@@ -231,7 +367,6 @@ class AffiliationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         services.affiliations_delete(queryset=queryset)
-
 
 
 class CurrentFilter(admin.SimpleListFilter):
@@ -266,6 +401,7 @@ class QualityDesignationAdmin(SendsEvidenceChanged, admin.ModelAdmin):
 
 
 # --- Survey files: upload, preview, import, undo ------------------------------------------
+
 
 @admin.register(SurveyImport)
 class SurveyImportAdmin(admin.ModelAdmin):
@@ -360,19 +496,43 @@ class SurveyImportAdmin(admin.ModelAdmin):
         )
 
 
+class SourceFilter(admin.SimpleListFilter):
+    """The sources of the imports (a small table), not of ten million responses."""
+
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        sources = SurveyImport.objects.order_by("source").values_list("source", flat=True)
+        return [(source, source) for source in sources.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(source=self.value())
+
+
+class ScoreFilter(admin.SimpleListFilter):
+    title = "score"
+    parameter_name = "score"
+
+    def lookups(self, request, model_admin):
+        return [(str(score), str(score)) for score in range(11)]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(score=self.value())
+
+
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
+class SurveyResponseAdmin(ListWithoutScans, SendsEvidenceChanged, admin.ModelAdmin):
     # No comment text here: comments live apart, in the SurveyComment admin.
     list_display = ["practice", "responded_on", "score", "source", "response_id"]
-    list_filter = ["source", "score"]
+    list_filter = [SourceFilter, ScoreFilter]
     list_select_related = ["practice"]
-    search_fields = ["practice__code", "response_id"]
+    search_fields = ["practice__code"]  # see response_q
+    search_help_text = "A practice code, a response id or an import number (#12)."
     autocomplete_fields = ["practice"]
     raw_id_fields = ["survey_import"]
-    date_hierarchy = "responded_on"
-    # Counting ten million rows on every page load is not worth it.
-    show_full_result_count = False
     change_list_template = "admin/partners/surveyresponse/change_list.html"
+    search_q = staticmethod(response_q)
 
     def save_model(self, request, obj, form, change):
         services.survey_response_save(response=obj)
@@ -384,11 +544,16 @@ class SurveyResponseAdmin(SendsEvidenceChanged, admin.ModelAdmin):
         services.survey_responses_delete(queryset=queryset)
 
 
-
 @admin.register(SurveyComment)
-class SurveyCommentAdmin(admin.ModelAdmin):
+class SurveyCommentAdmin(ListWithoutScans, admin.ModelAdmin):
     list_display = ["response", "text"]
+    list_select_related = ["response__practice"]
     raw_id_fields = ["response"]
+    search_fields = ["response__practice__code"]  # see response_q
+    search_help_text = "A practice code, a response id or an import number (#12)."
+
+    def search_q(self, term):
+        return response_q(term, prefix="response__")
 
 
 @admin.register(AggregateNPSSubmission)
@@ -477,3 +642,34 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class AuditedModelFilter(admin.SimpleListFilter):
+    """The audited models, from the registry rather than from the entries."""
+
+    title = "record type"
+    parameter_name = "resource_type"
+
+    def lookups(self, request, model_admin):
+        types = ContentType.objects.get_for_models(*auditlog.get_models()).values()
+        return sorted(((t.pk, t.name) for t in types), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(content_type_id=self.value())
+
+
+# django-auditlog's own admin (read-only: nobody adds, changes or deletes an entry) with
+# the list made for millions of entries.
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditLogAdmin(ListWithoutScans, LogEntryAdmin):
+    date_hierarchy = None
+    list_filter = ["action", AuditedModelFilter]
+    search_fields = ["object_pk"]  # see search_q
+    search_help_text = "A record's id, a username, or a correlation id."
+
+    def search_q(self, term):
+        users = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: term})
+        return Q(object_pk=term) | Q(actor__in=users.values("pk")) | Q(cid=term)
