@@ -4,6 +4,8 @@ from django.urls import include, path
 
 admin.site.site_header = "MSO Evaluator data admin"
 admin.site.site_title = "MSO Evaluator"
+# The first page: what data admins do, above the list of tables (scorecards.admin_home).
+admin.site.index_template = "admin/home.html"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -22,6 +24,7 @@ urlpatterns = [
     # Before the admin: the survey file pages live under admin/.
     path("", include("partners.urls")),
     path("", include("partners.surveys.urls")),
+    path("", include("scorecards.admin_home")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
     path("reports/", include("scorecards.reports.urls")),
