@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Window
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -186,7 +186,16 @@ def recompute(request):
     return redirect("admin:index")
 
 
+def _in_admin(view):
+    """``view`` as the admin wraps its own: staff only, and anonymous users sent to the
+    admin's login (LoginRequiredMiddleware reads ``login_url``)."""
+    wrapped = admin.site.admin_view(view)
+    wrapped.login_url = reverse_lazy("admin:login")
+    return wrapped
+
+
+# Before the admin's URLs: this index takes the place of the admin site's own.
 urlpatterns = [
-    path("admin/", admin.site.admin_view(index), name="admin_home"),
-    path("admin/scorecards/recompute/", admin.site.admin_view(recompute), name="admin_recompute"),
+    path("admin/", _in_admin(index), name="admin_home"),
+    path("admin/scorecards/recompute/", _in_admin(recompute), name="admin_recompute"),
 ]
