@@ -29,8 +29,8 @@ from partners.models import (
 from partners.roles import DATA_ADMIN, user_has_role
 from partners.selectors import active_affiliation_q
 
-from . import scoring, services
-from .models import CRITERION_CHOICES, MsoScorecard, ScorecardSnapshot
+from . import scoring, selectors, services
+from .models import CRITERION_CHOICES, MsoScorecard
 from .reports.services import REPORT_KIND
 
 FIRST_ROWS = 10  # rows shown per section; the count says how many there are in all
@@ -142,8 +142,8 @@ def practices_without_responses(today):
 def home_context(request):
     now = timezone.now()
     today = timezone.localdate(now)
-    snapshot = ScorecardSnapshot.objects.select_related("methodology").order_by(
-        "-computed_at", "-id").first()  # fmt: skip
+    snapshot = selectors.latest_snapshot()
+    # Read only (the scorecards page also sweeps jobs no worker took; the sweep does that).
     compute = Job.objects.filter(kind=services.COMPUTE_KIND).order_by("-created_at", "-id").first()
     state, state_text = snapshot_state(snapshot=snapshot, job=compute, today=today)
     unranked = unranked_msos(snapshot)
