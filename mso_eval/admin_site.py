@@ -1,5 +1,5 @@
-"""The admin site: Django's, refusing with a 400 the crafted addresses and selections that its
-lists pass to the database unchecked.
+"""The admin site: Django's, with this project's titles, login form and first page, refusing
+with a 400 the crafted addresses and selections that its lists pass to the database unchecked.
 
 Django's change lists turn a date-part lookup of the address (``?responded_on__year=``) into a
 query without checking its range, and the selection of a bulk action (``_selected_action``)
@@ -15,6 +15,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.http import HttpResponseBadRequest
+
+from .forms import AdminLoginForm
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,12 @@ def _selection_error(model, ids):
 
 
 class AdminSite(admin.AdminSite):
+    site_header = "MSO Evaluator data admin"
+    site_title = "MSO Evaluator"
+    login_form = AdminLoginForm
+    # The first page: what data admins do, above the list of tables (scorecards.admin_home).
+    index_template = "admin/home.html"
+
     def admin_view(self, view, cacheable=False):
         """Django's, with the checks above for a model's change list (the view that filters
         by the address and runs bulk actions; no other view is touched)."""

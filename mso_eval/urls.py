@@ -2,11 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .forms import AdminLoginForm, LoginForm
-
-admin.site.site_header = "MSO Evaluator data admin"
-admin.site.site_title = "MSO Evaluator"
-admin.site.login_form = AdminLoginForm
+from .forms import LoginForm
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
@@ -25,6 +21,7 @@ urlpatterns = [
     # Before the admin: the survey file pages live under admin/.
     path("", include("partners.urls")),
     path("", include("partners.surveys.urls")),
+    path("", include("scorecards.admin_home")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
     path("reports/", include("scorecards.reports.urls")),

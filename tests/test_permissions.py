@@ -95,6 +95,11 @@ PAGES = {
     "survey_upload_job":       ("GET",  "L   403 A   A   200 200"),
     "survey_undo_job":         ("GET",  "L   403 A   A   200 200"),
     "admin:partners_practice_import": ("GET", "L 403 A A 200 200"),
+    # The admin's first page (admin:index is the same URL) and its Recompute now button.
+    "admin_home":              ("GET",  "A   403 A   A   200 200"),
+    "admin_recompute":         ("POST", "A   403 A   A   302 302"),
+    # Giving roles: data admins only, whether or not the account is staff.
+    "user_roles":              ("GET",  "L   403 403 403 200 200"),
 }  # fmt: skip
 
 # The admin: nobody but data admins and superusers (staff) gets in; anonymous users are sent
