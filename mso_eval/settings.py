@@ -117,7 +117,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # A production server keeps its connections for a minute (checked before each request
+        # reuses one) instead of opening one per request; development opens one per request.
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
