@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 CACHE = "snapshots"
 # Bumped when what is kept changes shape, so that a deployment never reads an older one's.
@@ -64,9 +65,17 @@ def snapshot_cached(snapshot, name, compute, inputs=None):
 
 
 def forget(*, shared=True):
-    """Forget what this process keeps, and with ``shared`` the shared cache too (tests start
-    from an empty cache, as a fresh deployment does)."""
+    """Forget what this process keeps, and with ``shared`` the shared cache's entries too (tests
+    start from an empty cache, as a fresh deployment does). In Redis only this cache's own keys
+    go: ``clear()`` would empty the whole database, the broker's queues with it."""
     with _kept_lock:
         _kept.clear()
-    if shared:
-        caches[CACHE].clear()
+    if not shared:
+        return
+    cache = caches[CACHE]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*"):
+            client.delete(key)
+    else:
+        cache.clear()

@@ -129,7 +129,16 @@ def test_a_warm_directory_costs_a_few_queries(client, surgeon, snapshot):
 def test_with_redis_configured_the_entries_are_in_redis(client, surgeon, snapshot):
     client.force_login(surgeon)
     client.get(reverse("directory"))
-    keys = redis.Redis.from_url(settings.CACHE_URL).keys("mso_eval.snapshots:*")
+    server = redis.Redis.from_url(settings.CACHE_URL)
+    keys = server.keys("mso_eval.snapshots:*")
     names = {key.decode().split(":")[3] for key in keys}
     assert {"rows", "directory", "directory_grid"} <= names
     assert all(f":{snapshot.pk}:" in key.decode() for key in keys)
+    # Forgetting them leaves the rest of the database (the broker's queues) alone.
+    server.set("test-not-the-cache", "kept")
+    try:
+        cache.forget()
+        assert server.keys("mso_eval.snapshots:*") == []
+        assert server.get("test-not-the-cache") == b"kept"
+    finally:
+        server.delete("test-not-the-cache")
