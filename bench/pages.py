@@ -25,8 +25,10 @@ Target: <= 50 ms for each of the four pages.
 
 With --load, gunicorn (``mso_eval.wsgi -w 2 --threads 4``, DEBUG=0) is started on 127.0.0.1 on
 a free port and ``wrk --latency`` runs --duration seconds with --connections connections against
-/healthz, then against /msos/ with the surgeon's session cookie; p50/p95 latency, requests/s and
-errors are printed side by side. gunicorn is stopped at the end.
+/healthz, then, with the surgeon's session cookie, against /msos/, the profile and compare above;
+p50/p95 latency, requests/s (with its ratio to /healthz's) and errors are printed side by side.
+Target: /msos/ at least half the requests/s of /healthz, p95 <= 1 s, no errors. gunicorn is
+stopped at the end.
 """
 
 import argparse
@@ -195,7 +197,8 @@ def measure(runs):
 
 
 def make_session():
-    """In a child with the server's environment (its SECRET_KEY): a session of the surgeon."""
+    """In a child with the server's environment (its SECRET_KEY): a session of the surgeon, and
+    the MSOs of the profile and compare, as one JSON line."""
     django_setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -206,7 +209,7 @@ def make_session():
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    print(session.session_key)
+    print(json.dumps({"session": session.session_key, "compare": largest_msos(5)}))
 
 
 def server_env():
@@ -269,7 +272,9 @@ def load(duration, connections):
         sys.exit("wrk is not installed (apt-get install -y wrk).")
     port = free_port()
     env = server_env()
-    cookie = f"sessionid={run_child('--make-session', env=env)}"
+    made = json.loads(run_child("--make-session", env=env))
+    cookie = f"sessionid={made['session']}"
+    slugs = made["compare"]
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "mso_eval.wsgi", "-w", "2", "--threads", "4", "-b", f"{HOST}:{port}",
@@ -287,21 +292,22 @@ def load(duration, connections):
             time.sleep(0.2)
         else:
             sys.exit("gunicorn did not answer /healthz with 200")
-        status = fetch(f"{base}/msos/", cookie)
-        if status != 200:
-            sys.exit(f"/msos/ with the surgeon's session answered {status}, not 200")
         print(f"\n== load: gunicorn -w 2 --threads 4 on {base} (DEBUG=0)", flush=True)
-        results = {
-            "/healthz": wrk(f"{base}/healthz", duration, connections),
-            "/msos/": wrk(f"{base}/msos/", duration, connections, cookie),
-        }
+        pages = {"/msos/": "/msos/", "profile": f"/msos/{slugs[0]}/",
+                 "compare x5": "/compare/?" + "&".join(f"m={s}" for s in slugs)}  # fmt: skip
+        results = {"/healthz": wrk(f"{base}/healthz", duration, connections)}
+        for name, path in pages.items():
+            if (status := fetch(f"{base}{path}", cookie)) != 200:
+                sys.exit(f"{path} with the surgeon's session answered {status}, not 200")
+            results[name] = wrk(f"{base}{path}", duration, connections, cookie)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-    print(f"  {'':22} {'/healthz':>12} {'/msos/':>12} {'ratio':>8}")
+    print(f"  {'':22}" + "".join(f" {name:>12}" for name in results)
+          + f" {'/msos/ ratio':>13}")  # fmt: skip
     rows = (("p50 latency (ms)", lambda r: r["p50_us"] / 1000),
             ("p95 latency (ms)", lambda r: r["p95_us"] / 1000),
             ("p99 latency (ms)", lambda r: r["p99_us"] / 1000),
@@ -310,8 +316,9 @@ def load(duration, connections):
             ("errors", lambda r: r["errors"]))  # fmt: skip
     for label, value in rows:
         a, b = value(results["/healthz"]), value(results["/msos/"])
-        ratio = f"{b / a:8.2f}" if a else f"{'-':>8}"
-        print(f"  {label:22} {a:12.1f} {b:12.1f} {ratio}")
+        ratio = f"{b / a:13.2f}" if a else f"{'-':>13}"
+        figures = "".join(f" {value(r):12.1f}" for r in results.values())
+        print(f"  {label:22}{figures} {ratio}")
     for name, r in results.items():
         print(f"  {name} errors: connect {r['connect']}, read {r['read']}, write {r['write']}, "
               f"non-2xx/3xx {r['status']}, timeout {r['timeout']}")  # fmt: skip

@@ -117,7 +117,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # A production server keeps its connections for a minute (checked before each request
+        # reuses one) instead of opening one per request; development opens one per request.
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -193,6 +196,20 @@ else:
     }
     for _folder in ("queue", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# What the pages compute from a snapshot (scorecards.cache): in Redis when REDIS_URL is set,
+# shared by every web process, under keys of its own beside Celery's; in process otherwise.
+# CACHE_URL puts it elsewhere (another Redis database or server).
+CACHE_URL = os.getenv("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "snapshots": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+         "KEY_PREFIX": "mso_eval.snapshots"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+              "LOCATION": "snapshots", "OPTIONS": {"MAX_ENTRIES": 1000}}
+    ),
+}  # fmt: skip
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 # Job status lives in our own rows (partners.Job), not in a result backend.

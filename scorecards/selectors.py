@@ -20,39 +20,27 @@ from partners.models import (
 )
 from partners.selectors import months_before, msos_practices_nps, practice_names
 
+from .cache import snapshot_cached
 from .documents import in_document_order
 from .models import MsoScorecard, ScorecardSnapshot
 
 YEARS_SHOWN = 10
 DEFAULT_HEALTHCARE_AVERAGE = 46.0
 
-# The rows of a snapshot, decoded once per process: a snapshot is never changed once written
-# (its fingerprint is unique, so an id that a rolled-back test reuses never finds another
-# snapshot's rows), and changed evidence, the MSO's facts included, makes a new snapshot.
-# Decoding 300 summaries costs a page ~40 ms.
-_SNAPSHOT_ROWS = {}
-_SNAPSHOT_ROWS_KEPT = 4
-
-
-def snapshot_rows_forget():
-    """Forget the decoded snapshots (tests that count queries start from a cold process)."""
-    _SNAPSHOT_ROWS.clear()
-
 
 def _snapshot_rows(snapshot):
-    """[(mso_id, summary)] of the snapshot's scorecards: one query the first time, none after."""
-    key = (snapshot.pk, snapshot.fingerprint)
-    cards = _SNAPSHOT_ROWS.get(key)
-    if cards is None:
+    """[(mso_id, summary)] of the snapshot's scorecards: one query the first time, none after
+    while the cache keeps them (decoding 300 summaries costs a page ~40 ms)."""
+
+    def read():
         cards = list(
             MsoScorecard.objects.filter(snapshot=snapshot).values_list("mso_id", "summary")
         )
         if any("facts" not in summary for _, summary in cards):
             _facts_of_older_documents(snapshot, cards)
-        while len(_SNAPSHOT_ROWS) >= _SNAPSHOT_ROWS_KEPT:
-            _SNAPSHOT_ROWS.pop(next(iter(_SNAPSHOT_ROWS)))
-        _SNAPSHOT_ROWS[key] = cards
-    return cards
+        return cards
+
+    return snapshot_cached(snapshot, "rows", read)
 
 
 def _facts_of_older_documents(snapshot, cards):
@@ -78,8 +66,8 @@ def directory_rows(*, snapshot):
     """Every scorecard summary of the snapshot, each a new dict with its ``mso_id`` and the
     MSO's facts at data-as-of under ``facts`` (ownership model, focus, specialties, founding
     year, services offered, states of its practices, active practices): one query the first
-    time a process reads the snapshot, none after. Callers may change a row's own keys, not
-    what they hold."""
+    time the snapshot is read, none after. Callers may change a row's own keys, not what
+    they hold."""
     return [{**summary, "mso_id": mso_id} for mso_id, summary in _snapshot_rows(snapshot)]
 
 

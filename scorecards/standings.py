@@ -2,8 +2,11 @@
 priorities (or the methodology's), for the directory, compare, the profile and the shortlist
 alike, so that one MSO shows one total wherever the surgeon meets it.
 
-Each function reads the snapshot's rows once (``selectors.directory_rows``, cached per process)
-and rescores them with ``priorities.rescore``, the published scoring itself.
+Each function reads the snapshot's rows once (``selectors.directory_rows``) and rescores them
+with ``priorities.rescore``, the published scoring itself. A snapshot never changes, so what
+they compute is kept (``cache.snapshot_cached``) for the snapshot and the priorities (and the
+filters or MSOs asked for): surgeons with the same priorities share it. Who the user is and
+what they shortlisted are read on every request, never kept.
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +15,7 @@ from partners.models import ServiceArea
 from partners.roles import SURGEON, user_has_role
 
 from . import priorities, selectors
+from .cache import snapshot_cached
 from .comparison import best_in_row
 from .directory import filter_and_sort
 from .models import ShortlistEntry, SurgeonPriorities
@@ -54,10 +58,21 @@ def standings_for(*, user, snapshot):
     return {row["slug"]: row for row in rows}, own
 
 
+def priorities_key(weights, must_haves):
+    """What a cached computation under these priorities is keyed by (JSON-like)."""
+    return {"weights": weights, "must_haves": must_haves}
+
+
 def own_standing(*, user, snapshot, slug):
     """One MSO's total and rank under the user's own priorities, or None without any."""
-    rows, own = standings_for(user=user, snapshot=snapshot)
-    return rows[slug]["mine"] if own and slug in rows else None
+    weights, must_haves, _saved = surgeon_priorities(user=user, snapshot=snapshot)
+    if weights == snapshot.methodology.weights() and not must_haves:
+        return None
+    mine = snapshot_cached(snapshot, "mine", lambda: {
+        row["slug"]: row["mine"]
+        for row in standings(snapshot=snapshot, weights=weights, must_haves=must_haves)
+    }, inputs=priorities_key(weights, must_haves))  # fmt: skip
+    return mine.get(slug)
 
 
 def shortlisted(*, user):
@@ -85,15 +100,23 @@ def directory_results(*, user, snapshot, filters):
     results = DirectoryResults(weights=weights, must_haves=must_haves, saved=saved,
                                personal=weights != snapshot.methodology.weights()
                                or bool(must_haves))  # fmt: skip
+    results.rows, results.left_out, results.ranked_count = snapshot_cached(
+        snapshot, "directory", lambda: _directory_rows(snapshot, weights, must_haves, filters),
+        inputs={**priorities_key(weights, must_haves), "filters": filters})
+    return results
+
+
+def _directory_rows(snapshot, weights, must_haves, filters):
+    """(rows filtered and sorted, {filter: rows left out}, ranked count) of the directory."""
     rows = standings(snapshot=snapshot, weights=weights, must_haves=must_haves)
+    ranked_count = 0
     for row in rows:
         mine = row["mine"]
         row.update(total=mine["total"] if mine["ranked"] else None, rank=mine["rank"],
                    ranked=mine["ranked"], coverage=mine["coverage"],
                    failed=mine["failed"])  # fmt: skip
-        results.ranked_count += mine["ranked"]
-    results.rows, results.left_out = filter_and_sort(rows, filters)
-    return results
+        ranked_count += mine["ranked"]
+    return (*filter_and_sort(rows, filters), ranked_count)
 
 
 def compare_results(*, snapshot, slugs, columns, weights, must_haves):

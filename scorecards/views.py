@@ -1,5 +1,3 @@
-import functools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +15,7 @@ from partners.selectors import months_before
 
 from . import charts, documents, selectors, services, standings
 from . import profile as profile_rules
+from .cache import snapshot_cached
 from .forms import DirectoryForm, PrioritiesForm
 from .models import CRITERION_CHOICES, CRITERION_DEFINITIONS, CRITERION_MEANINGS, ShortlistEntry
 from .reports.services import can_make_reports
@@ -96,13 +95,15 @@ def _require_reader(user):
 DIRECTORY_PAGE_SIZE = 25
 
 
-@functools.lru_cache(maxsize=32)
-def _score_grid(points):
-    """The directory's chart of (name, active practices, total, link) points; the same points
-    (one snapshot, one set of priorities and filters) give the same SVG, drawn once."""
-    return charts.score_grid([dict(zip(("name", "x", "y", "href", "excluded"), p, strict=True),
-                                   label=charts.short_name(p[0])) for p in points],
-                             title="Total score against footprint")  # fmt: skip
+def _score_grid(rows):
+    """The directory's chart of its rows: total score against active practices, each point
+    linking to the MSO's profile."""
+    profile_url = _profile_urls()
+    return charts.score_grid([
+        {"name": r["name"], "label": charts.short_name(r["name"]),
+         "x": r["facts"]["active_practices"], "y": r["total"], "href": profile_url(r["slug"]),
+         "excluded": "must_haves" if r["failed"] else "unranked" if r["total"] is None else ""}
+        for r in rows], title="Total score against footprint")  # fmt: skip
 
 
 def _profile_urls():
@@ -130,11 +131,9 @@ def _directory_context(request, query, priorities_form=None):
     rows, unknown = results.rows, results.left_out
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
     labels = dict(form.fields)
-    profile_url = _profile_urls()
-    grid = _score_grid(tuple(
-        (r["name"], r["facts"]["active_practices"], r["total"], profile_url(r["slug"]),
-         "must_haves" if r["failed"] else "unranked" if r["total"] is None else "")
-        for r in rows)) if rows and page.number == 1 else ""  # fmt: skip
+    grid = snapshot_cached(snapshot, "directory_grid", lambda: _score_grid(rows), inputs={
+        **standings.priorities_key(results.weights, results.must_haves), "filters": filters,
+    }) if rows and page.number == 1 else ""  # fmt: skip
     return {
         "snapshot": snapshot, "form": form, "page": page, "filtered": bool(
             {k for k in filters if k != "sort"}),
@@ -201,7 +200,9 @@ def mso_profile(request, slug):
                                                  slug=mso.slug)  # fmt: skip
         names = selectors.names_of(slugs=document["nps_tied_with"])
         context["tied_with"] = [(slug, names.get(slug, slug)) for slug in document["nps_tied_with"]]
-        context.update(_profile_charts(mso, snapshot, document))
+        context.update(snapshot_cached(snapshot, "profile_charts",
+                                       lambda: _profile_charts(mso, snapshot, document),
+                                       inputs=mso.slug))  # fmt: skip
     return render(request, "msos/profile.html", context)
 
 
@@ -297,6 +298,16 @@ def _compare_context(request, snapshot, slugs, form=None):
         form = PrioritiesForm(criteria=_form_criteria(columns),
                               initial=PrioritiesForm.initial_from(weights=weights,
                                                                   must_haves=must_haves))
+    compared = snapshot_cached(snapshot, "compare", lambda: _compared(
+        snapshot, slugs, columns, weights, must_haves), inputs={
+        **standings.priorities_key(weights, must_haves), "slugs": slugs})  # fmt: skip
+    return {"snapshot": snapshot, "form": form, "saved": saved,
+            "can_report": can_make_reports(request.user), "slugs": slugs, **compared}
+
+
+def _compared(snapshot, slugs, columns, weights, must_haves):
+    """The MSOs, criteria rows, ranked count and totals chart of a comparison under these
+    priorities (a snapshot and priorities give one, whoever asks)."""
     msos, rows, ranked_count = standings.compare_results(
         snapshot=snapshot, slugs=slugs, columns=columns, weights=weights, must_haves=must_haves)
     best_rank = min((m["mine"]["rank"] for m in msos if m["mine"]["rank"] is not None),
@@ -307,10 +318,8 @@ def _compare_context(request, snapshot, slugs, form=None):
          "best": best_rank is not None and m["mine"]["rank"] == best_rank}
         for m in msos
     ], title="Total score with your priorities") if msos else ""  # fmt: skip
-    return {"snapshot": snapshot, "msos": msos, "rows": rows, "form": form, "saved": saved,
-            "can_report": can_make_reports(request.user),
-            "slugs": slugs, "ranked_count": ranked_count,
-            "totals_chart": totals_chart}  # fmt: skip
+    return {"msos": msos, "rows": rows, "ranked_count": ranked_count,
+            "totals_chart": totals_chart}
 
 
 @require_GET

@@ -70,11 +70,11 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
-def _cold_snapshot_rows():
-    # Each test starts as a fresh process would: no snapshot decoded yet.
-    from scorecards.selectors import snapshot_rows_forget
+def _cold_snapshot_cache():
+    # Each test starts as a fresh deployment would: nothing computed from a snapshot kept.
+    from scorecards import cache
 
-    snapshot_rows_forget()
+    cache.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from scorecards.cache import forget as snapshot_cache_forget
 from scorecards.models import MsoScorecard, SurgeonPriorities
-from scorecards.selectors import snapshot_rows_forget
 
 pytestmark = pytest.mark.django_db
 AS_OF = datetime.date(2026, 6, 1)
@@ -102,7 +102,7 @@ def test_the_query_count_does_not_depend_on_how_many_are_compared(client, surgeo
     counts = []
     for n in (2, 5):
         slugs = [c.document["slug"] for c in MsoScorecard.objects.filter(snapshot=snapshot)][:n]
-        snapshot_rows_forget()  # each as the first request of a process
+        snapshot_cache_forget()  # each as the first request of a process
         with CaptureQueriesContext(connection) as queries:
             client.get(compare_url(slugs))
         counts.append(len(queries))

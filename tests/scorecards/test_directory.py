@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from partners.models import MSO
+from scorecards.cache import forget as snapshot_cache_forget
 from scorecards.models import MsoScorecard
-from scorecards.selectors import snapshot_rows_forget
 from scorecards.services import scorecard_compute
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_a_snapshot_from_before_documents_held_the_facts_still_filters_on_them(
     for card in MsoScorecard.objects.filter(snapshot=snapshot):
         card.summary.pop("facts")
         card.save(update_fields=["summary"])
-    snapshot_rows_forget()
+    snapshot_cache_forget()
     older = client.get(reverse("directory"), {"state": state, "focus": "single"})
     assert listed(older) == listed(page) and listed(page)
     assert older.content.decode().count("Single specialty") == page.content.decode().count(
