@@ -6,11 +6,13 @@ from auditlog.registry import auditlog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import InvalidPage
 from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import redirect
@@ -78,7 +80,10 @@ class EstimatedChangeList(ChangeList):
         if self.paginator.estimated:
             # The estimate may be short of the real number: the page is always a LIMIT.
             self.can_show_all = False
-            self.result_list = self.paginator.page(self.page_num).object_list
+            try:
+                self.result_list = self.paginator.page(self.page_num).object_list
+            except InvalidPage:  # as Django's own list answers a page past the last
+                raise IncorrectLookupParameters from None
 
 
 class ListWithoutScans:
