@@ -153,6 +153,10 @@ def test_responses_count_is_an_estimate_unless_asked(client, data_admin, evidenc
     page = client.get(url)
     assert page.context["cl"].paginator.estimated
     assert "Count exactly" in page.content.decode()
+    # Beside the search box too, an estimate is never written as an exact number.
+    estimate = page.context["cl"].result_count
+    assert f"about {estimate:,} results" in page.content.decode()
+    assert f">{estimate} results" not in page.content.decode()
     with CaptureQueriesContext(connection) as ctx:
         page = client.get(url, {"count": "exact"})
     assert not page.context["cl"].paginator.estimated
