@@ -124,6 +124,10 @@ class ScorecardSnapshot(models.Model):
     fingerprint = models.CharField(max_length=64, unique=True)
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     query_count = models.PositiveIntegerField(default=0)
+    # The benchmarks its figures were banded and compared with, as they were when it was
+    # computed: {"healthcare_average": float, "bands": [[name, lower bound], ...]}. Pages and
+    # reports read these, never the benchmarks table, whose later edits belong to the next one.
+    benchmarks = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-computed_at", "-id"]
@@ -131,6 +135,12 @@ class ScorecardSnapshot(models.Model):
 
     def __str__(self):
         return f"Snapshot #{self.pk} ({self.methodology}, data as of {self.data_as_of})"
+
+    @property
+    def bands(self):
+        """[(band name, lower bound)] of this snapshot, lowest bound first."""
+        return sorted(((name, float(bound)) for name, bound in self.benchmarks.get("bands", [])),
+                      key=lambda band: band[1])  # fmt: skip
 
 
 SUMMARY_KEYS = ("slug", "name", "rank", "total", "coverage", "rank_stability", "ranked", "nps",

@@ -95,7 +95,9 @@ def scorecard_compute(*, as_of=None, job=None, progress=None):
             _test_pause("writing")  # past the fingerprint check, nothing written yet
             snapshot = ScorecardSnapshot.objects.create(
                 methodology=methodology, data_as_of=as_of, fingerprint=digest, job=job,
-                query_count=queries.count,
+                query_count=queries.count, benchmarks={
+                    "healthcare_average": evidence["healthcare_average"],
+                    "bands": [list(band) for band in evidence["bands"]]},
             )  # fmt: skip
             _test_pause("snapshot_row_written", snapshot.pk)  # its scorecards not yet
             MsoScorecard.objects.bulk_create(

@@ -142,8 +142,7 @@ def _directory_context(request, query, priorities_form=None):
         "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
         "personal": results.personal, "priorities_form": priorities_form,
         "saved": results.saved, "ranked_count": results.ranked_count, "priorities_open": False,
-        "bands": sorted(selectors.benchmarks(snapshot.data_as_of)[1], key=lambda b: b[1])
-        if snapshot else [],
+        "bands": snapshot.bands if snapshot else [],
         "shortlisted": standings.shortlisted(user=request.user),
     }  # fmt: skip
 
@@ -226,7 +225,7 @@ def mso_year(request, slug, year):
     if year not in years:
         raise Http404("The NPS series of this MSO has no such year.")
     _, last_month = months_before(snapshot.data_as_of)
-    _, bands = selectors.benchmarks(snapshot.data_as_of)
+    bands = snapshot.bands
     practices = [{"code": code, "name": name, **documents.nps_document(counts, bands)}
                  for _, code, name, counts in selectors.practices_in_year(
                      mso=mso, year=year, through=last_month)]  # fmt: skip
@@ -256,7 +255,7 @@ def mso_interviews(request, slug):
 def _profile_charts(mso, snapshot, document):
     average = document["criteria"].get("practice_consistency", {}).get("evidence", {})
     healthcare = average.get("healthcare_average")
-    _, bands = selectors.benchmarks(snapshot.data_as_of)
+    bands = snapshot.bands
     nps = document["nps"]
     labels = dict(ServiceArea.choices)
     return {

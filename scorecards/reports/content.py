@@ -12,7 +12,7 @@ import base64
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from partners.models import MSO, Benchmark, BenchmarkKind, MSOService, ServiceArea
+from partners.models import MSO, MSOService, ServiceArea
 
 from .. import charts, priorities, scoring, statistics
 from ..models import CRITERION_CHOICES, CRITERION_DEFINITIONS, MsoScorecard
@@ -35,9 +35,9 @@ FACT_FIELDS = ("name", "ownership_model", "specialty_focus", "specialties", "fou
                "clinical_autonomy_terms", "values")  # fmt: skip
 
 
-def report_facts(*, slugs, as_of):
-    """The profile facts of these MSOs and the NPS bands in force at ``as_of``, to freeze on a
-    report: {"msos": {slug: facts}, "bands": [[name, lower bound]]}. Three queries."""
+def report_facts(*, slugs, snapshot):
+    """The profile facts of these MSOs and the NPS bands of the snapshot, to freeze on a
+    report: {"msos": {slug: facts}, "bands": [[name, lower bound]]}. Two queries."""
     msos = {m["slug"]: m for m in MSO.objects.filter(slug__in=slugs).values("id", "slug",
                                                                              *FACT_FIELDS)}
     services = {}
@@ -45,12 +45,7 @@ def report_facts(*, slugs, as_of):
         mso_id__in=[m["id"] for m in msos.values()]
     ).order_by("area").values_list("mso_id", "area", "detail"):  # fmt: skip
         services.setdefault(mso_id, []).append([area, detail])
-    latest = {}
-    for row in Benchmark.objects.filter(kind=BenchmarkKind.BAND, year__lte=as_of.year).order_by(
-        "key", "-year"
-    ):  # fmt: skip
-        latest.setdefault(row.key, row)
-    bands = sorted(([b.name, float(b.value)] for b in latest.values()), key=lambda b: b[1])
+    bands = [list(band) for band in snapshot.bands]
     facts = {}
     for slug, m in msos.items():
         offered = services.get(m.pop("id"), [])

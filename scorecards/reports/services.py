@@ -79,7 +79,7 @@ def report_build(*, client_name, prepared_by, snapshot, slugs, weights, must_hav
         firm=(firm or "").strip(),
         snapshot=snapshot, msos=slugs, weights=dict(weights), must_haves=must_haves or {},
         sections=[s for s in SECTION_KEYS if s in sections], paper=paper,
-        facts=report_facts(slugs=slugs, as_of=snapshot.data_as_of),
+        facts=report_facts(slugs=slugs, snapshot=snapshot),
     )  # fmt: skip
 
 
