@@ -20,7 +20,8 @@ median CPU time of the web process (all its threads; the database's own time not
   /compare/?m=..x5            the five published MSOs with the most practices
   POST /compare/priorities    a weight change (htmx), weight_<criterion> for each criterion
 (the weight change saves them: after the first turn the directory and compare are timed with
-the surgeon's own priorities, which are scored afresh on every request)
+the surgeon's own priorities: each set of them is scored once, then read from the snapshot
+cache like the rest)
 Target: <= 50 ms for each of the four pages.
 
 With --load, gunicorn (``mso_eval.wsgi -w 2 --threads 4``, DEBUG=0) is started on 127.0.0.1 on

@@ -9,7 +9,8 @@ process; process memory otherwise) and, once read, in the process itself for its
 snapshot (id, fingerprint and moment of computation, so a new snapshot is never answered with
 an older one's figures) and a stable digest of the other inputs: two surgeons with the same
 priorities share one entry. Nothing personal is kept here: no user, no shortlist, no notes, no
-rendered page.
+CSRF token. Parts of pages are kept rendered (templatetags.snapshots) with holes for those,
+filled on every request.
 """
 
 import hashlib

@@ -298,9 +298,15 @@ def _counts(estimate):
 
 
 def latest_snapshot():
-    return ScorecardSnapshot.objects.select_related("methodology").order_by(
+    """The latest snapshot, its methodology's weights read once per snapshot rather than once
+    per request: a snapshot is computed only from a published methodology, which is frozen."""
+    snapshot = ScorecardSnapshot.objects.select_related("methodology").order_by(
         "-computed_at", "-id"
     ).first()
+    if snapshot is not None:
+        methodology = snapshot.methodology
+        methodology._weights = snapshot_cached(snapshot, "weights", methodology.weights)
+    return snapshot
 
 
 def snapshot_document(snapshot):

@@ -112,7 +112,7 @@ def _profile_urls():
     return lambda slug: f"{prefix}{slug}/"
 
 
-def _directory_context(request, query, priorities_form=None):
+def _directory_context(request, query, priorities_form=None, priorities_open=False):
     """The directory of the latest snapshot under the filters in ``query`` (a QueryDict), with
     the surgeon's saved priorities or the methodology's; ``priorities_form`` is the form just
     posted, shown with its errors."""
@@ -131,17 +131,30 @@ def _directory_context(request, query, priorities_form=None):
     rows, unknown = results.rows, results.left_out
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
     labels = dict(form.fields)
+    priorities = standings.priorities_key(results.weights, results.must_haves)
     grid = snapshot_cached(snapshot, "directory_grid", lambda: _score_grid(rows), inputs={
-        **standings.priorities_key(results.weights, results.must_haves), "filters": filters,
+        **priorities, "filters": filters,
     }) if rows and page.number == 1 else ""  # fmt: skip
+    can_shortlist = user_has_role(request.user, SURGEON)
+    # What each part of the page rendered once per snapshot depends on (templatetags.snapshots):
+    # a form posted with errors is rendered afresh.
+    fragments = {
+        "filters": {"query": {k: query.getlist(k) for k in form.fields if k in query}},
+        "priorities": None if priorities_form is None or priorities_form.is_bound else {
+            **priorities, "saved": results.saved, "ranked": results.ranked_count,
+            "open": priorities_open},
+        "rows": {**priorities, "filters": filters, "page": page.number,
+                 "can_shortlist": can_shortlist},
+    }  # fmt: skip
     return {
         "snapshot": snapshot, "form": form, "page": page, "filtered": bool(
             {k for k in filters if k != "sort"}),
         "left_out": [(labels[k].label, n) for k, n in unknown.items()],
         "criteria_labels": dict(CRITERION_CHOICES),
-        "can_shortlist": user_has_role(request.user, SURGEON), "grid": grid,
+        "can_shortlist": can_shortlist, "grid": grid, "fragments": fragments,
         "personal": results.personal, "priorities_form": priorities_form,
-        "saved": results.saved, "ranked_count": results.ranked_count, "priorities_open": False,
+        "saved": results.saved, "ranked_count": results.ranked_count,
+        "priorities_open": priorities_open,
         "bands": snapshot.bands if snapshot else [],
         "shortlisted": standings.shortlisted(user=request.user),
     }  # fmt: skip
@@ -167,8 +180,8 @@ def directory_priorities_save(request):
         raise Http404("No scorecard has been computed yet.")
     form = _priorities_post(request, snapshot)
     if request.htmx:
-        context = _directory_context(request, request.POST, form)
-        return render(request, "msos/directory.html#body", {**context, "priorities_open": True})
+        context = _directory_context(request, request.POST, form, priorities_open=True)
+        return render(request, "msos/directory.html#body", context)
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -71,6 +71,7 @@ def test_a_year_outside_the_series_or_an_unknown_mso_is_404(client, surgeon, sna
 
 def test_the_drilldown_pages_issue_a_fixed_number_of_queries(client, surgeon, snapshot):
     client.force_login(surgeon)
+    client.get(reverse("directory"))  # what is read once per snapshot is read here
     counts = []
     for card in MsoScorecard.objects.filter(snapshot=snapshot).select_related("mso")[:3]:
         year = card.document["nps_by_year"][-1]["year"]

@@ -119,9 +119,9 @@ def test_a_warm_directory_costs_a_few_queries(client, surgeon, snapshot):
     client.get(reverse("directory"))
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("directory"))
-    # Session, user, roles, latest snapshot, its methodology's weights, the surgeon's
-    # priorities, the benchmarks, the shortlist: nothing read for the MSOs themselves.
-    assert len(queries) <= 8, [q["sql"] for q in queries]
+    # Session, user, roles, latest snapshot, the surgeon's priorities, the shortlist: nothing
+    # read for the MSOs, the methodology or the benchmarks, which the snapshot holds.
+    assert len(queries) <= 6, [q["sql"] for q in queries]
     assert not [q for q in queries if "scorecards_msoscorecard" in q["sql"]]
 
 
@@ -142,3 +142,72 @@ def test_with_redis_configured_the_entries_are_in_redis(client, surgeon, snapsho
         assert server.get("test-not-the-cache") == b"kept"
     finally:
         server.delete("test-not-the-cache")
+
+
+def _on_shortlist(response):
+    return re.findall(r'aria-label="Remove ([^"]+) from your shortlist"', response.content.decode())
+
+
+def test_surgeons_share_the_rendered_rows_and_each_sees_their_own_shortlist(client, snapshot):
+    from scorecards.models import ShortlistEntry
+
+    first, second = _user("first", SURGEON), _user("second", SURGEON)
+    mso = MSO.objects.get(slug=largest(snapshot, 1)[0])
+    ShortlistEntry.objects.create(user=first, mso=mso)
+    pages = {}
+    for user in (first, second, first):
+        client.force_login(user)
+        pages.setdefault(user.username, []).append(client.get(reverse("directory")))
+    assert _on_shortlist(pages["first"][0]) == _on_shortlist(pages["first"][1]) == [mso.name]
+    assert _on_shortlist(pages["second"][0]) == []
+    assert f'name="mso" value="{mso.slug}"' in pages["second"][0].content.decode()
+    assert len([key for key in cache._kept if ":fragment:directory_rows:" in key]) == 1
+
+
+def test_what_is_kept_of_a_page_holds_no_token_and_nothing_of_the_surgeon(client, snapshot):
+    from scorecards.models import ShortlistEntry
+
+    surgeon = _user("dr-zqx-keeper", SURGEON)
+    ShortlistEntry.objects.create(user=surgeon, mso=MSO.objects.get(slug=largest(snapshot, 1)[0]))
+    client.force_login(surgeon)
+    page = client.get(reverse("directory"))
+    token = re.search(r'csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    fragments = [value for key, value in cache._kept.items() if ":fragment:" in key]
+    assert {key.split(":")[2] for key in cache._kept if ":fragment:" in key} == {
+        "directory_filters", "directory_priorities", "directory_rows"}  # fmt: skip
+    kept = repr(fragments)
+    assert fragments and "csrfmiddlewaretoken" not in kept and token not in kept
+    assert surgeon.username not in kept and "On your" not in kept
+    rows = [value for key, value in cache._kept.items() if ":fragment:directory_rows:" in key]
+    parts, holes = rows[0]
+    assert len(holes) == len(listed(page)) == len(parts) - 1
+
+
+def test_a_button_of_a_page_from_the_cache_posts_with_that_pages_token(snapshot):
+    from django.test import Client
+
+    from scorecards.models import ShortlistEntry
+
+    for username in ("warms-the-cache", "posts"):
+        user = _user(username, SURGEON)
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(user)
+        page = browser.get(reverse("directory")).content.decode()
+    form = re.search(r'<form method="post" action="/shortlist/add" class="inline">(.*?)</form>',
+                     page, re.S)[1]  # fmt: skip
+    data = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+    assert browser.post(reverse("shortlist_add"), data).status_code == 302
+    assert ShortlistEntry.objects.get(user=user).mso.slug == data["mso"]
+
+
+def test_a_consultant_after_a_surgeon_gets_no_shortlist_buttons(client, surgeon, consultant,
+                                                                snapshot):  # fmt: skip
+    client.force_login(surgeon)
+    assert "Add to shortlist" in client.get(reverse("directory")).content.decode()
+    client.force_login(consultant)
+    page = client.get(reverse("directory")).content.decode()
+    assert listed_slugs(page) and "Add to shortlist" not in page
+
+
+def listed_slugs(text):
+    return re.findall(r'<h2><a href="/msos/([^/]+)/">', text)
