@@ -3,16 +3,16 @@ keep the scorecards current, close evidence gaps) above the usual list of tables
 
 Each section is one bounded read (its count and first rows in one query, through an index),
 so the page costs the same number of queries however many responses, jobs or MSOs there are.
-It lives here because it reads both apps; the roles page it links to belongs to partners."""
+It lives here because it reads both apps; the roles page it links to belongs to partners. The
+project's admin site (``mso_eval.admin_site``) serves it: its index reads ``home_context`` and
+its URLs include ``recompute``, so login, permissions and checks are the site's own."""
 
 import datetime
 from dataclasses import dataclass
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.db.models import Count, Exists, OuterRef, Window
 from django.shortcuts import redirect
-from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -163,18 +163,11 @@ def home_context(request):
     }
 
 
-def index(request):
-    """The admin site's index (its list of tables included) with the sections above."""
-    return admin.site.index(request, extra_context=home_context(request))
-
-
 @require_POST
 def recompute(request):
-    """The Recompute now button of the admin's first page (the scorecards page has one too)."""
-    if not user_has_role(request.user, DATA_ADMIN):
-        raise PermissionDenied
-    job = services.scorecards_recompute_now(user=request.user)
-    job.refresh_from_db()  # a broker that refused the message has failed it
+    """The Recompute now button of the admin's first page (the scorecards page has one too);
+    the admin site serves it (``mso_eval.admin_site``)."""
+    job = services.scorecards_recompute_asked(user=request.user)
     if job.status == JobStatus.FAILED:
         messages.error(request, job.error)
         return redirect("admin:index")
@@ -184,18 +177,3 @@ def recompute(request):
         "replace the current ones when it finishes.",
     )
     return redirect("admin:index")
-
-
-def _in_admin(view):
-    """``view`` as the admin wraps its own: staff only, and anonymous users sent to the
-    admin's login (LoginRequiredMiddleware reads ``login_url``)."""
-    wrapped = admin.site.admin_view(view)
-    wrapped.login_url = reverse_lazy("admin:login")
-    return wrapped
-
-
-# Before the admin's URLs: this index takes the place of the admin site's own.
-urlpatterns = [
-    path("admin/", _in_admin(index), name="admin_home"),
-    path("admin/scorecards/recompute/", _in_admin(recompute), name="admin_recompute"),
-]

@@ -21,6 +21,7 @@ from tests.partners.factories import affiliate, make_mso, make_practice
 
 AS_OF = datetime.date(2026, 6, 1)
 HOME = "/admin/"
+RECOMPUTE = "/admin/scorecards/recompute/"
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_recompute_now_creates_the_job_and_enqueues_it(
                             (args, countdown or 0)))  # fmt: skip
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin_recompute"), follow=True)
+        response = client.post(RECOMPUTE, follow=True)
     job = Job.objects.get(kind=COMPUTE_KIND)
     assert queued == [((job.pk,), 0)]
     assert job.created_by == data_admin
@@ -153,14 +154,15 @@ def test_recompute_now_creates_the_job_and_enqueues_it(
 
 @pytest.mark.django_db
 def test_recompute_now_refuses_get_and_other_people(client, data_admin, surgeon):
+    assert reverse("admin:scorecards_recompute") == RECOMPUTE
     client.force_login(data_admin)
-    assert client.get(reverse("admin_recompute")).status_code == 405
+    assert client.get(RECOMPUTE).status_code == 405
     staff_consultant = User.objects.create_user("staffer", is_staff=True)
     staff_consultant.groups.add(Group.objects.get(name=CONSULTANT))
     client.force_login(staff_consultant)
-    assert client.post(reverse("admin_recompute")).status_code == 403
+    assert client.post(RECOMPUTE).status_code == 403
     client.force_login(surgeon)
-    assert client.post(reverse("admin_recompute")).status_code == 302  # to the admin's login
+    assert client.post(RECOMPUTE).status_code == 302  # to the admin's login
     assert not Job.objects.exists()
     # Without the data admin role the page has no button.
     client.force_login(staff_consultant)
