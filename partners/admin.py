@@ -46,7 +46,7 @@ from .models import (
 )
 from .paginators import COUNT_VAR, EstimatedCountPaginator
 from .practice_import import practices_import
-from .selectors import active_affiliation_q
+from .selectors import active_affiliation_q, silent_practice_q
 from .signals import evidence_changed
 from .surveys.views import can_upload_surveys, survey_upload
 from .uploads import (
@@ -290,10 +290,26 @@ class QualityDesignationInline(admin.TabularInline):
     extra = 0
 
 
+class SilentPracticesFilter(admin.SimpleListFilter):
+    """Practices with an MSO today and no survey response this year: the admin's first page
+    counts them and links here for all of them. Read from the rollups, never the responses."""
+
+    title = "survey responses this year"
+    parameter_name = "responses_this_year"
+
+    def lookups(self, request, model_admin):
+        return [("none", "None, with an MSO today")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(silent_practice_q(timezone.localdate()))
+        return queryset
+
+
 @admin.register(Practice)
 class PracticeAdmin(SendsEvidenceChanged, AffiliationInlinesKeepRollups, admin.ModelAdmin):
     list_display = ["code", "name", "city", "state", "surgeons"]
-    list_filter = ["state", "affiliations__mso"]
+    list_filter = [SilentPracticesFilter, "state", "affiliations__mso"]
     search_fields = ["code", "name", "city"]
     inlines = [AffiliationInline, AccreditationInline, QualityDesignationInline]
     change_list_template = "admin/partners/practice/change_list.html"

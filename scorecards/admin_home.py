@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef, Window
+from django.db.models import Count, Window
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,14 +20,12 @@ from partners.models import (
     SURVEY_IMPORT,
     SURVEY_PREVIEW,
     SURVEY_UNDO,
-    Affiliation,
     Job,
     JobStatus,
     Practice,
-    PracticeNpsMonth,
 )
 from partners.roles import DATA_ADMIN, user_has_role
-from partners.selectors import active_affiliation_q
+from partners.selectors import silent_practice_q
 
 from . import scoring, selectors, services
 from .models import CRITERION_CHOICES, MsoScorecard
@@ -126,15 +124,10 @@ def unranked_msos(snapshot):
 
 
 def practices_without_responses(today):
-    """Practices with an MSO today and no survey response this year, from the monthly
-    rollups (one row per practice and month), never the responses."""
-    this_year = PracticeNpsMonth.objects.filter(
-        practice=OuterRef("pk"), month__gte=today.replace(month=1, day=1)
-    )
-    affiliated = Affiliation.objects.filter(active_affiliation_q(today, prefix=""),
-                                            practice=OuterRef("pk"))  # fmt: skip
+    """Practices with an MSO today and no survey response this year (the admin's practice
+    list shows them all with ``partners.admin.SilentPracticesFilter``)."""
     return _section(
-        Practice.objects.filter(Exists(affiliated)).exclude(Exists(this_year))
+        Practice.objects.filter(silent_practice_q(today))
         .order_by("name", "pk").only("name", "code", "state")
     )  # fmt: skip
 

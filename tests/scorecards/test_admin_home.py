@@ -107,7 +107,7 @@ def test_the_page_reads_the_same_number_of_queries_however_much_there_is(client,
     scorecard_compute(as_of=AS_OF)  # a new snapshot with 25 more unranked MSOs
     with CaptureQueriesContext(connection) as many:
         page = client.get(HOME).content.decode()
-    assert "more on the scorecards page" in page and "16 more are not shown" in page
+    assert "more on the scorecards page" in page and "16 more in the list of practices" in page
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
@@ -167,3 +167,16 @@ def test_recompute_now_refuses_get_and_other_people(client, data_admin, surgeon)
     # Without the data admin role the page has no button.
     client.force_login(staff_consultant)
     assert "Recompute now</button>" not in client.get(HOME).content.decode()
+
+
+@pytest.mark.django_db
+def test_more_silent_practices_link_to_all_of_them_in_the_practice_list(client, data_admin):
+    _quiet_msos(12)
+    client.force_login(data_admin)
+    page = client.get(HOME)
+    silent = page.context["silent_practices"]
+    link = reverse("admin:partners_practice_changelist") + "?responses_this_year=none"
+    assert f'<a href="{link}">2 more in the list of practices</a>' in page.content.decode()
+    listed = client.get(link).context["cl"]
+    assert listed.result_count == silent.count == 12
+    assert {p.code for p in listed.result_list} >= {p.code for p in silent.rows}
