@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from . import services, tasks
+from . import form_renderer, services, tasks
 from .csvfiles import ImportRefused
 from .forms import BoundedJSONField, PracticeImportForm
 from .jobs import job_enqueue
@@ -188,7 +188,16 @@ class LoadedAutocomplete(AutocompleteSelect):
         return [(None, options, 0)]
 
 
-class AffiliationInline(admin.TabularInline):
+class WidgetsInPython:
+    """An inline whose widgets are written by ``partners.form_renderer`` (the same HTML as
+    Django's templates, at a fraction of the time): for inlines with a row per affiliation or
+    service, which made most of an MSO's change page."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, renderer=form_renderer.renderer, **kwargs)
+
+
+class AffiliationInline(WidgetsInPython, admin.TabularInline):
     model = Affiliation
     formset = AffiliationFormSet
     extra = 0
@@ -224,7 +233,7 @@ class AffiliationInlinesKeepRollups:
         services.affiliations_save(saved=saved, deleted=formset.deleted_objects)
 
 
-class MSOServiceInline(admin.TabularInline):
+class MSOServiceInline(WidgetsInPython, admin.TabularInline):
     model = MSOService
     extra = 0
     # What the MSO says about a service is a sentence: a one-line input keeps the table
@@ -232,6 +241,10 @@ class MSOServiceInline(admin.TabularInline):
     formfield_overrides = {
         models.TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}
     }
+
+    def get_queryset(self, request):
+        # Each row's heading is the service's name, which names its MSO.
+        return super().get_queryset(request).select_related("mso")
 
 
 @admin.register(MSO)

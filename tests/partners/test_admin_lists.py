@@ -9,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from partners.models import PracticeNpsMonth, SurveyComment, SurveyImport, SurveyResponse
+from partners.models import (
+    PracticeNpsMonth,
+    ServiceArea,
+    SurveyComment,
+    SurveyImport,
+    SurveyResponse,
+)
 
 from .factories import affiliate, make_mso, make_practice
 
@@ -185,13 +191,17 @@ def test_audit_log_stays_read_only(client, data_admin, evidence):
     assert client.get(reverse("admin:auditlog_logentry_add")).status_code == 403
 
 
-def test_mso_change_page_queries_do_not_grow_with_its_affiliations(client, data_admin):
+def test_mso_change_page_queries_do_not_grow_with_its_affiliations_or_services(
+    client, data_admin
+):
     client.force_login(data_admin)
     counts = []
     for n in (2, 20):
         mso = make_mso(f"MSO {n}")
         for i in range(n):
             affiliate(make_practice(f"P-{n}-{i}"), mso)
+        for area in list(ServiceArea)[: n // 2]:  # each row's name reads its MSO
+            mso.services.create(area=area, detail="In house.")
         with CaptureQueriesContext(connection) as ctx:
             page = client.get(reverse("admin:partners_mso_change", args=[mso.pk]))
         assert f"P-{n}-{n - 1}" in page.content.decode()
