@@ -15,6 +15,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.http import HttpResponseBadRequest
+from django.urls import path, reverse_lazy
+
+from scorecards import admin_home
 
 from .forms import AdminLoginForm
 
@@ -66,6 +69,25 @@ class AdminSite(admin.AdminSite):
     login_form = AdminLoginForm
     # The first page: what data admins do, above the list of tables (scorecards.admin_home).
     index_template = "admin/home.html"
+
+    def index(self, request, extra_context=None):
+        return super().index(
+            request, extra_context={**admin_home.home_context(request), **(extra_context or {})}
+        )
+
+    def get_urls(self):
+        """Django's, after the first page's own (before the catch-all that answers 404)."""
+        home = [path("scorecards/recompute/", self._site_view(admin_home.recompute),
+                     name="scorecards_recompute")]  # fmt: skip
+        return home + super().get_urls()
+
+    def _site_view(self, view):
+        """``view`` as Django wraps the site's own (its index, its password change): staff only,
+        and anonymous users sent to the admin's login, which LoginRequiredMiddleware reads from
+        ``login_url``."""
+        wrapped = self.admin_view(view)
+        wrapped.login_url = reverse_lazy("admin:login", current_app=self.name)
+        return wrapped
 
     def admin_view(self, view, cacheable=False):
         """Django's, with the checks above for a model's change list (the view that filters

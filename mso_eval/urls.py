@@ -21,7 +21,6 @@ urlpatterns = [
     # Before the admin: the survey file pages live under admin/.
     path("", include("partners.urls")),
     path("", include("partners.surveys.urls")),
-    path("", include("scorecards.admin_home")),
     path("admin/", admin.site.urls),
     path("", include("scorecards.urls")),
     path("reports/", include("scorecards.reports.urls")),

@@ -487,7 +487,12 @@ class PracticeNpsMonth(_NpsCounts):
     month = models.DateField(help_text="First day of the month.")
 
     class Meta:
-        indexes = [models.Index(fields=["mso", "month"], name="practice_nps_mso_month")]
+        indexes = [
+            models.Index(fields=["mso", "month"], name="practice_nps_mso_month"),
+            # The practices with no response since a day (the admin's first page, its
+            # practice list filter): this year's rows read in order of month, then hashed.
+            models.Index(fields=["month", "practice"], name="practice_nps_month_practice"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["practice", "month", "mso"],

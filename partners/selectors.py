@@ -7,7 +7,7 @@ estimates with intervals is the scorecards' work (``scorecards.statistics``).
 import datetime
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, Count, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import (
@@ -40,6 +40,18 @@ def active_affiliation_q(day, prefix="affiliations__"):
     return Q(**{f"{prefix}started_on__lte": day}) & (
         Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": day})
     )
+
+
+def silent_practice_q(day):
+    """The practices with an MSO on ``day`` and no survey response in ``day``'s year (an
+    evidence gap: their MSO's patient experience misses them), read from the monthly rollups
+    (one row per practice and month, indexed by practice and month), never the responses."""
+    this_year = PracticeNpsMonth.objects.filter(
+        practice=OuterRef("pk"), month__gte=day.replace(month=1, day=1)
+    )
+    affiliated = Affiliation.objects.filter(active_affiliation_q(day, prefix=""),
+                                            practice=OuterRef("pk"))  # fmt: skip
+    return Exists(affiliated) & ~Exists(this_year)
 
 
 def published_msos_with_practice_counts(*, day):

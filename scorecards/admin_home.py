@@ -3,16 +3,16 @@ keep the scorecards current, close evidence gaps) above the usual list of tables
 
 Each section is one bounded read (its count and first rows in one query, through an index),
 so the page costs the same number of queries however many responses, jobs or MSOs there are.
-It lives here because it reads both apps; the roles page it links to belongs to partners."""
+It lives here because it reads both apps; the roles page it links to belongs to partners. The
+project's admin site (``mso_eval.admin_site``) serves it: its index reads ``home_context`` and
+its URLs include ``recompute``, so login, permissions and checks are the site's own."""
 
 import datetime
 from dataclasses import dataclass
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Window
+from django.contrib import messages
+from django.db.models import Count, Window
 from django.shortcuts import redirect
-from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -20,14 +20,12 @@ from partners.models import (
     SURVEY_IMPORT,
     SURVEY_PREVIEW,
     SURVEY_UNDO,
-    Affiliation,
     Job,
     JobStatus,
     Practice,
-    PracticeNpsMonth,
 )
 from partners.roles import DATA_ADMIN, user_has_role
-from partners.selectors import active_affiliation_q
+from partners.selectors import silent_practice_q
 
 from . import scoring, selectors, services
 from .models import CRITERION_CHOICES, MsoScorecard
@@ -126,15 +124,10 @@ def unranked_msos(snapshot):
 
 
 def practices_without_responses(today):
-    """Practices with an MSO today and no survey response this year, from the monthly
-    rollups (one row per practice and month), never the responses."""
-    this_year = PracticeNpsMonth.objects.filter(
-        practice=OuterRef("pk"), month__gte=today.replace(month=1, day=1)
-    )
-    affiliated = Affiliation.objects.filter(active_affiliation_q(today, prefix=""),
-                                            practice=OuterRef("pk"))  # fmt: skip
+    """Practices with an MSO today and no survey response this year (the admin's practice
+    list shows them all with ``partners.admin.SilentPracticesFilter``)."""
     return _section(
-        Practice.objects.filter(Exists(affiliated)).exclude(Exists(this_year))
+        Practice.objects.filter(silent_practice_q(today))
         .order_by("name", "pk").only("name", "code", "state")
     )  # fmt: skip
 
@@ -163,18 +156,11 @@ def home_context(request):
     }
 
 
-def index(request):
-    """The admin site's index (its list of tables included) with the sections above."""
-    return admin.site.index(request, extra_context=home_context(request))
-
-
 @require_POST
 def recompute(request):
-    """The Recompute now button of the admin's first page (the scorecards page has one too)."""
-    if not user_has_role(request.user, DATA_ADMIN):
-        raise PermissionDenied
-    job = services.scorecards_recompute_now(user=request.user)
-    job.refresh_from_db()  # a broker that refused the message has failed it
+    """The Recompute now button of the admin's first page (the scorecards page has one too);
+    the admin site serves it (``mso_eval.admin_site``)."""
+    job = services.scorecards_recompute_asked(user=request.user)
     if job.status == JobStatus.FAILED:
         messages.error(request, job.error)
         return redirect("admin:index")
@@ -184,18 +170,3 @@ def recompute(request):
         "replace the current ones when it finishes.",
     )
     return redirect("admin:index")
-
-
-def _in_admin(view):
-    """``view`` as the admin wraps its own: staff only, and anonymous users sent to the
-    admin's login (LoginRequiredMiddleware reads ``login_url``)."""
-    wrapped = admin.site.admin_view(view)
-    wrapped.login_url = reverse_lazy("admin:login")
-    return wrapped
-
-
-# Before the admin's URLs: this index takes the place of the admin site's own.
-urlpatterns = [
-    path("admin/", _in_admin(index), name="admin_home"),
-    path("admin/scorecards/recompute/", _in_admin(recompute), name="admin_recompute"),
-]

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from partners.models import (
     Job,
     JobStatus,
 )
+from partners.roles import DATA_ADMIN, user_has_role
 
 from .documents import fingerprint, score_evidence
 from .models import SUMMARY_KEYS, Methodology, MsoScorecard, ScorecardSnapshot
@@ -150,6 +152,18 @@ def scorecards_recompute_now(*, user=None):
             return scorecards_request_recompute(user=user, countdown=0)
         jobs.send_after_commit(pending, countdown=0)
     return pending
+
+
+def scorecards_recompute_asked(*, user):
+    """A person pressed "Recompute now" (the admin's first page and the scorecards page both
+    have the button): refused unless they are a data admin; otherwise the computation is
+    started at once (``scorecards_recompute_now``). Returns its job as it is after the send:
+    failed, with the reason, if the broker refused the message."""
+    if not user_has_role(user, DATA_ADMIN):
+        raise PermissionDenied
+    job = scorecards_recompute_now(user=user)
+    job.refresh_from_db()
+    return job
 
 
 def _pending_compute_job(*, lock=False):

@@ -95,9 +95,6 @@ PAGES = {
     "survey_upload_job":       ("GET",  "L   403 A   A   200 200"),
     "survey_undo_job":         ("GET",  "L   403 A   A   200 200"),
     "admin:partners_practice_import": ("GET", "L 403 A A 200 200"),
-    # The admin's first page (admin:index is the same URL) and its Recompute now button.
-    "admin_home":              ("GET",  "A   403 A   A   200 200"),
-    "admin_recompute":         ("POST", "A   403 A   A   302 302"),
     # Giving roles: data admins only, whether or not the account is staff.
     "user_roles":              ("GET",  "L   403 403 403 200 200"),
 }  # fmt: skip
@@ -108,7 +105,9 @@ PAGES = {
 ADMIN_OTHERS = "L 403 A A"
 # The admin site's own views check staff themselves: anonymous users go to its login.
 ADMIN_PAGES = {
+    # The admin's first page (for data admins) and its Recompute now button.
     "admin:index":                  ("GET",  "A   403 A   A   200 200"),
+    "admin:scorecards_recompute":   ("POST", "A   403 A   A   302 302"),
     "admin:login":                  ("GET",  "200 403 200 200 302 302"),
     "admin:logout":                 ("POST", "A   403 302 302 L   L"),
     "admin:password_change":        ("GET",  "A   403 A   A   200 200"),

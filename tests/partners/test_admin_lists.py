@@ -7,8 +7,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from partners.models import SurveyComment, SurveyImport, SurveyResponse
+from partners.models import (
+    PracticeNpsMonth,
+    ServiceArea,
+    SurveyComment,
+    SurveyImport,
+    SurveyResponse,
+)
 
 from .factories import affiliate, make_mso, make_practice
 
@@ -184,13 +191,17 @@ def test_audit_log_stays_read_only(client, data_admin, evidence):
     assert client.get(reverse("admin:auditlog_logentry_add")).status_code == 403
 
 
-def test_mso_change_page_queries_do_not_grow_with_its_affiliations(client, data_admin):
+def test_mso_change_page_queries_do_not_grow_with_its_affiliations_or_services(
+    client, data_admin
+):
     client.force_login(data_admin)
     counts = []
     for n in (2, 20):
         mso = make_mso(f"MSO {n}")
         for i in range(n):
             affiliate(make_practice(f"P-{n}-{i}"), mso)
+        for area in list(ServiceArea)[: n // 2]:  # each row's name reads its MSO
+            mso.services.create(area=area, detail="In house.")
         with CaptureQueriesContext(connection) as ctx:
             page = client.get(reverse("admin:partners_mso_change", args=[mso.pk]))
         assert f"P-{n}-{n - 1}" in page.content.decode()
@@ -212,3 +223,26 @@ def test_practice_change_page_queries_do_not_grow_with_its_affiliations(client, 
         assert f"MSO {n}-{n - 1}" in page.content.decode()
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_practices_without_responses_this_year_are_read_from_the_rollups(client, data_admin):
+    today = timezone.localdate()
+    mso = make_mso()
+    practices = {code: make_practice(code) for code in ("QUIET", "LAST-YEAR", "HEARD", "ALONE",
+                                                         "LEFT")}  # fmt: skip
+    for code in ("QUIET", "LAST-YEAR", "HEARD"):
+        affiliate(practices[code], mso)
+    affiliate(practices["LEFT"], mso, ended_on=datetime.date(today.year - 1, 6, 30))
+    # Rollup rows only, with no responses behind them: the filter reads the rollups.
+    for code, month in (("LAST-YEAR", datetime.date(today.year - 1, 12, 1)),
+                        ("HEARD", today.replace(day=1))):  # fmt: skip
+        PracticeNpsMonth.objects.create(practice=practices[code], mso=mso, month=month,
+                                        promoters=1, passives=0, detractors=0)  # fmt: skip
+    client.force_login(data_admin)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("admin:partners_practice_changelist"),
+                          {"responses_this_year": "none"})  # fmt: skip
+    assert page.status_code == 200
+    assert {p.code for p in page.context["cl"].result_list} == {"QUIET", "LAST-YEAR"}
+    assert "None, with an MSO today" in page.content.decode()
+    assert not [q["sql"] for q in ctx.captured_queries if "partners_surveyresponse" in q["sql"]]

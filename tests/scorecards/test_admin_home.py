@@ -21,6 +21,7 @@ from tests.partners.factories import affiliate, make_mso, make_practice
 
 AS_OF = datetime.date(2026, 6, 1)
 HOME = "/admin/"
+RECOMPUTE = "/admin/scorecards/recompute/"
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_the_page_reads_the_same_number_of_queries_however_much_there_is(client,
     scorecard_compute(as_of=AS_OF)  # a new snapshot with 25 more unranked MSOs
     with CaptureQueriesContext(connection) as many:
         page = client.get(HOME).content.decode()
-    assert "more on the scorecards page" in page and "16 more are not shown" in page
+    assert "more on the scorecards page" in page and "16 more in the list of practices" in page
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
@@ -143,7 +144,7 @@ def test_recompute_now_creates_the_job_and_enqueues_it(
                             (args, countdown or 0)))  # fmt: skip
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin_recompute"), follow=True)
+        response = client.post(RECOMPUTE, follow=True)
     job = Job.objects.get(kind=COMPUTE_KIND)
     assert queued == [((job.pk,), 0)]
     assert job.created_by == data_admin
@@ -153,15 +154,29 @@ def test_recompute_now_creates_the_job_and_enqueues_it(
 
 @pytest.mark.django_db
 def test_recompute_now_refuses_get_and_other_people(client, data_admin, surgeon):
+    assert reverse("admin:scorecards_recompute") == RECOMPUTE
     client.force_login(data_admin)
-    assert client.get(reverse("admin_recompute")).status_code == 405
+    assert client.get(RECOMPUTE).status_code == 405
     staff_consultant = User.objects.create_user("staffer", is_staff=True)
     staff_consultant.groups.add(Group.objects.get(name=CONSULTANT))
     client.force_login(staff_consultant)
-    assert client.post(reverse("admin_recompute")).status_code == 403
+    assert client.post(RECOMPUTE).status_code == 403
     client.force_login(surgeon)
-    assert client.post(reverse("admin_recompute")).status_code == 302  # to the admin's login
+    assert client.post(RECOMPUTE).status_code == 302  # to the admin's login
     assert not Job.objects.exists()
     # Without the data admin role the page has no button.
     client.force_login(staff_consultant)
     assert "Recompute now</button>" not in client.get(HOME).content.decode()
+
+
+@pytest.mark.django_db
+def test_more_silent_practices_link_to_all_of_them_in_the_practice_list(client, data_admin):
+    _quiet_msos(12)
+    client.force_login(data_admin)
+    page = client.get(HOME)
+    silent = page.context["silent_practices"]
+    link = reverse("admin:partners_practice_changelist") + "?responses_this_year=none"
+    assert f'<a href="{link}">2 more in the list of practices</a>' in page.content.decode()
+    listed = client.get(link).context["cl"]
+    assert listed.result_count == silent.count == 12
+    assert {p.code for p in listed.result_list} >= {p.code for p in silent.rows}
