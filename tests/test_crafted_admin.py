@@ -13,21 +13,28 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.urls import NoReverseMatch, reverse
 
+from partners.models import DAY_RANGE_MESSAGE
+
 pytestmark = pytest.mark.django_db
 
-# Values no field of the kind can hold.
+# Values no field of the kind can hold ("day" is a date field; "date", a date and time).
 BAD = {
     "date": ["99999-01-01", "2024-02-30", "0000-01-01"],
+    "day": ["99999-01-01", "2024-02-30", "0000-01-01", "9999-12-31", "0001-01-01"],
     "number": ["9" * 5000, "-9" + "9" * 30, "2.5e400", "NaN", "١٢x"],
     "char": ["x" * (1 << 20)],
     "json": ["[" * 5000 + "]" * 5000, '{"a":' * 3000 + "1" + "}" * 3000],
 }
+# Days a date field can hold but evidence cannot be dated: refused with the accepted range.
+FAR_DAYS = {"9999-12-31", "0001-01-01"}
 LIST_QUERIES = [{"{date}__year": "99999999999999"}, {"{date}__month": "13"},
                 {"{date}__day": "x"}, {"q": "x" * 100_000}, {"o": "99"},
                 {"p": "99999999999999999999"}, {"all": ""}]  # fmt: skip
 
 
 def _kind(field):
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return "day"
     if isinstance(field, models.DateField):
         return "date"
     if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
@@ -98,6 +105,10 @@ def test_a_change_form_refuses_a_value_its_field_cannot_hold(client, snapshot, s
                 continue
             if response.status_code != 200:
                 problems.append((field.name, value[:12], response.status_code))
+            elif value in FAR_DAYS:
+                if DAY_RANGE_MESSAGE not in response.context["adminform"].form.errors.get(
+                        field.name, []):  # fmt: skip
+                    problems.append((field.name, value, "no range named"))
             elif not (response.context["adminform"].form.errors.get(field.name)
                       or response.context["errors"]):  # fmt: skip
                 problems.append((field.name, value[:12], "no error shown"))

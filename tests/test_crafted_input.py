@@ -1,11 +1,13 @@
 """Crafted input answers 4xx, never 500, and writes nothing (a first part of the crafted-input
-table: NUL bytes in any query or form field, and numbers past a column's range)."""
+table: NUL bytes in any query or form field, numbers past a column's range, far dates)."""
 
 import pytest
 from django.urls import reverse
 
-from partners.models import ReferenceInterview
+from partners.models import MSO, ReferenceInterview
 from scorecards.models import Report, ShortlistEntry
+
+from .partners.test_interviews import form_data as interview_data
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,17 @@ def test_a_login_with_a_megabyte_field_gets_the_form_back(client, url, field, me
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1949-12-31", "2101-01-01"])
+def test_a_far_interview_date_gets_the_form_back_with_the_accepted_range(
+        client, consultant, snapshot, day):  # fmt: skip
+    client.force_login(consultant)
+    mso = MSO.objects.order_by("pk").first()
+
+    response = client.post(reverse("interview_create"), interview_data(mso, interviewed_on=day))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["interviewed_on"] == [
+        "Enter a date from 1 January 1950 to 31 December 2100."]  # fmt: skip
+    assert not ReferenceInterview.objects.filter(interviewed_on=day).exists()
