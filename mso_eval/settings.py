@@ -80,9 +80,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "mso_eval.security.NulBytesRefusedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known, so that a refusal's log line names them.
+    "mso_eval.security.NulBytesRefusedMiddleware",
+    "mso_eval.security.RefusedFormsLogged",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "mso_eval.security.SessionIdleRenewalMiddleware",
     "partners.roles.RoleRequiredMiddleware",

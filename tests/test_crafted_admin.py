@@ -173,3 +173,42 @@ def test_the_autocomplete_with_a_nul_byte_is_a_400(client, snapshot, superuser):
         "term": "a\x00", "app_label": "partners", "model_name": "affiliation",
         "field_name": "practice"})  # fmt: skip
     assert response.status_code == 400
+
+
+def _refusals(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_change_form_given_back_logs_one_line_naming_the_fields_of_it_and_its_inlines(
+        client, snapshot, superuser, caplog):  # fmt: skip
+    from partners.models import MSO
+
+    mso = MSO.objects.filter(affiliations__isnull=False).order_by("pk").first()
+    url = _url(MSO, "change", mso.pk)
+    client.force_login(superuser)
+    page = client.get(url)
+    affiliation = next(inline.formset for inline in page.context["inline_admin_formsets"]
+                       if inline.formset.model.__name__ == "Affiliation").initial_forms[0]
+    values = "Told us her jaw still hurts"
+    caplog.clear()
+
+    response = client.post(url, {**_submission(page), "founded_year": "99999",
+                                 "values": values,
+                                 affiliation["started_on"].html_name: "9999-12-31"})  # fmt: skip
+
+    assert response.status_code == 200
+    assert _refusals(caplog) == [
+        f"refused POST {url} (user {superuser.pk}): form errors in fields 'founded_year', "
+        f"'{affiliation['started_on'].html_name}'"]
+    assert values not in caplog.text
+
+
+def test_a_refused_list_address_is_one_line_with_the_user(client, snapshot, superuser,
+                                                         caplog):  # fmt: skip
+    client.force_login(superuser)
+    url = reverse("admin:partners_surveyresponse_changelist")
+    caplog.clear()
+    response = client.get(url, {"responded_on__year": "99999999999999"})
+    assert response.status_code == 400
+    assert _refusals(caplog) == [f"refused GET {url} (user {superuser.pk}): not a value it "
+                                 "can take in field 'responded_on__year'"]  # fmt: skip
