@@ -9,19 +9,16 @@ into ``pk__in`` without checking that each id can be one: both ended in a 500 (a
 """
 
 import functools
-import logging
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.http import HttpResponseBadRequest
 from django.urls import path, reverse_lazy
 
 from scorecards import admin_home
 
 from .forms import AdminLoginForm
-
-logger = logging.getLogger(__name__)
+from .security import refused
 
 # The date parts an address may filter on, and the values each can have.
 DATE_PARTS = {
@@ -32,7 +29,7 @@ DATE_PARTS = {
 
 
 def _date_part_error(params):
-    """The message for the first date-part lookup of ``params`` out of its range, or None."""
+    """(key, message) for the first date-part lookup of ``params`` out of its range, or None."""
     for key, value in params.items():
         part = key.rsplit("__", 1)[-1] if "__" in key else ""
         if part not in DATE_PARTS:
@@ -41,25 +38,26 @@ def _date_part_error(params):
         number = value.strip()
         if not (number.isascii() and number.isdigit() and len(number) <= 4
                 and low <= int(number) <= high):  # fmt: skip
-            return f"{key} must be a whole number from {low} to {high}, not {value[:20]!r}."
+            return key, f"{key} must be a whole number from {low} to {high}, not {value[:20]!r}."
     return None
 
 
 def _selection_error(model, ids):
-    """The message for the first selected id that cannot be a primary key of ``model``."""
+    """(key, message) for the first selected id that cannot be a primary key of ``model``."""
     pk = model._meta.pk
     while pk.is_relation:  # a primary key that is a one-to-one link holds its target's key
         pk = pk.target_field
     low, high = (None, None)
     if isinstance(pk, models.IntegerField):
         low, high = connection.ops.integer_field_range(pk.get_internal_type())
+    message = "The selection holds {!r}, which is not a row of this list."
     for value in ids:
         try:
             key = pk.to_python(value)
         except ValidationError:
-            return f"The selection holds {value[:20]!r}, which is not a row of this list."
+            return "_selected_action", message.format(value[:20])
         if low is not None and not low <= key <= high:
-            return f"The selection holds {value[:20]!r}, which is not a row of this list."
+            return "_selected_action", message.format(value[:20])
     return None
 
 
@@ -102,8 +100,8 @@ class AdminSite(admin.AdminSite):
             if error is None and request.method == "POST":
                 error = _selection_error(model, request.POST.getlist("_selected_action"))
             if error is not None:
-                logger.warning("refused %s %s: %s", request.method, request.path, error)
-                return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+                field, message = error
+                return refused(request, message, reason="not a value it can take", fields=[field])
             return view(request, *args, **kwargs)
 
         return super().admin_view(checked, cacheable)

@@ -1,5 +1,6 @@
 """Logins, sessions and logs: the client's address behind a proxy, the lockout page, idle
-sessions, one-line 403s."""
+sessions, one-line 403s, and one line for each refused request (a 400, or a form given back
+with errors)."""
 
 import datetime
 import logging
@@ -8,6 +9,7 @@ import time
 from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.forms import BaseForm, BaseFormSet
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 
@@ -98,8 +100,29 @@ class AuditlogMiddleware(_AuditlogMiddleware):
         return client_ip(request) or None
 
 
-NUL_REFUSED = "A field of this request holds a NUL byte, which no form accepts."
 _security_log = logging.getLogger("mso_eval.security")
+
+
+def log_refused(request, reason, fields):
+    """The one warning line of a refused request: its method, path and user id, why, and the
+    names of the fields at fault. Never their values: a form field can hold patient text."""
+    user = getattr(request, "user", None)
+    who = user.pk if user is not None and user.is_authenticated else "anonymous"
+    names = ", ".join(repr(name[:40]) for name in fields)
+    _security_log.warning("refused %s %s (user %s): %s in field%s %s", request.method,
+                          request.path, who, reason, "s" if len(fields) > 1 else "", names)
+
+
+def refused(request, message, *, reason, fields):
+    """A 400 with ``message``, logged as one line (``log_refused``)."""
+    log_refused(request, reason, fields)
+    response = HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    # Django's request log skips a response marked so: one line, not also "Bad Request: ...".
+    response._has_been_logged = True
+    return response
+
+
+NUL_REFUSED = "A field of this request holds a NUL byte, which no form accepts."
 
 
 class NulBytesRefusedMiddleware:
@@ -117,7 +140,44 @@ class NulBytesRefusedMiddleware:
             fields += list(request.POST.lists())
         for name, values in fields:
             if "\x00" in name or any("\x00" in value for value in values):
-                _security_log.warning("refused %s %s: NUL byte in field %r", request.method,
-                                      request.path, name.replace("\x00", "\\x00")[:40])
-                return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain")
+                return refused(request, NUL_REFUSED, reason="NUL byte", fields=[name])
         return self.get_response(request)
+
+
+def _bound_forms(context):
+    """The bound forms and formsets of a page's context: its values that are one, and the
+    admin's change form and inline formsets (which it wraps as ``adminform`` and
+    ``inline_admin_formsets``)."""
+    found = [v for v in context.values() if isinstance(v, BaseForm | BaseFormSet)]
+    if "adminform" in context:
+        found.append(context["adminform"].form)
+    found += [inline.formset for inline in context.get("inline_admin_formsets", ())]
+    return [form for form in found if form.is_bound]
+
+
+def fields_in_error(form):
+    """The names (as posted, with the form's prefix) of the fields of a form or formset that
+    hold an error; ``__all__`` for an error of the whole form."""
+    if isinstance(form, BaseFormSet):
+        names = [name for member in form.forms for name in fields_in_error(member)]
+        return names + ([form.add_prefix("__all__")] if form.non_form_errors() else [])
+    return [form.add_prefix(name) for name in form.errors]
+
+
+class RefusedFormsLogged:
+    """A page that gives a form back with errors logs one line naming the fields in error
+    (``log_refused``). Views that do so answer a TemplateResponse, as the admin's do, so the
+    form is found in the response's context here, once, rather than logged by each view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_template_response(self, request, response):
+        fields = [name for form in _bound_forms(response.context_data or {})
+                  for name in fields_in_error(form)]  # fmt: skip
+        if fields:
+            log_refused(request, "form errors", fields)
+        return response

@@ -80,9 +80,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "mso_eval.security.NulBytesRefusedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known, so that a refusal's log line names them.
+    "mso_eval.security.NulBytesRefusedMiddleware",
+    "mso_eval.security.RefusedFormsLogged",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "mso_eval.security.SessionIdleRenewalMiddleware",
     "partners.roles.RoleRequiredMiddleware",
@@ -222,6 +224,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
+# Each step of a job has a limit of its own (seconds): past it the job ends failed, naming the
+# limit, and the task is killed a minute later if it has not stopped. Sized at about ten times
+# the step at the designed scale: a file of a million responses is checked or imported in
+# about 20 s, a whole import undone in less, and a snapshot computed in about 3 s.
+SURVEY_CHECK_TIME_LIMIT = envint("SURVEY_CHECK_TIME_LIMIT", 5 * 60)
+SURVEY_IMPORT_TIME_LIMIT = envint("SURVEY_IMPORT_TIME_LIMIT", 10 * 60)
+SURVEY_UNDO_TIME_LIMIT = envint("SURVEY_UNDO_TIME_LIMIT", 5 * 60)
+SCORECARDS_COMPUTE_TIME_LIMIT = envint("SCORECARDS_COMPUTE_TIME_LIMIT", 5 * 60)
+JOB_KILL_GRACE = 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The worker's beat (``celery worker -B`` or ``celery beat``) sweeps the jobs every minute:
 # queued jobs no worker started within JOBS_START_TIMEOUT seconds after they were due are

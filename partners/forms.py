@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 
 from . import practice_import
 from .models import (
+    EARLIEST_DAY,
+    LATEST_DAY,
     MSO,
     Affiliation,
     InterviewProvenance,
@@ -65,7 +67,8 @@ class ReferenceInterviewForm(forms.ModelForm):
             "advice": "What advice would you give someone partnering for the first time?",
         }
         widgets = {
-            "interviewed_on": forms.DateInput(attrs={"type": "date"}),
+            "interviewed_on": forms.DateInput(attrs={
+                "type": "date", "min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()}),
             "provenance": forms.RadioSelect,
             "would_choose_again": forms.RadioSelect,
             "promised": forms.Textarea(attrs={"rows": 3}),

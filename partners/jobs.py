@@ -47,6 +47,7 @@ NOT_STARTED = (
 )
 WORKER_LOST = "The worker running this job stopped before it finished; please try again."
 TOO_LONG = "The job took too long and was stopped."
+PAST_TIME_LIMIT = "The job was stopped after {limit}, its time limit."
 MAX_ATTEMPTS = 3  # runs begun (the first and redeliveries after a lost worker)
 MAX_SENDS = 2  # the first send and one more by the sweep
 
@@ -146,18 +147,37 @@ def job_followed(job):
     return job
 
 
+def time_limits(seconds):
+    """A task's soft time limit and, a grace period later, its hard one (which kills it)."""
+    return {"soft_time_limit": seconds, "time_limit": seconds + settings.JOB_KILL_GRACE}
+
+
+def soft_time_limit(task):
+    """The soft time limit (seconds) the running ``task`` was given: its message's, else its
+    own, as the worker applies them."""
+    _hard, soft = task.request.timelimit or (None, None)
+    return soft or task.soft_time_limit
+
+
+def _duration(seconds):
+    if seconds >= 120 and seconds % 60 == 0:
+        return f"{seconds // 60:g} minutes"
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
+
+
 def _refusal_lines(exc):
     if hasattr(exc, "report_lines"):
         return exc.report_lines()  # with "... and N more errors." when some were left out
     return [str(e) for e in exc.errors]
 
 
-def job_run(*, job_id, work, message_id=None):
+def job_run(*, job_id, work, message_id=None, time_limit=None):
     """Run ``work(job)`` for one job and record how it ended; return the job.
 
     ``work`` returns the job's result (a JSON-able dict). A refused file fails the job with
     its errors, as text in ``error`` and as ``{"errors": [{"line", "column", "message"}],
-    "error_count"}`` in ``result``; a JobError fails it with its message.
+    "error_count"}`` in ``result``; a JobError fails it with its message; passing the task's
+    soft ``time_limit`` (seconds) fails it with a message naming the limit.
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -188,7 +208,9 @@ def job_run(*, job_id, work, message_id=None):
     except JobError as exc:
         job.status, job.error = JobStatus.FAILED, str(exc)
     except SoftTimeLimitExceeded:
-        job.status, job.error = JobStatus.FAILED, TOO_LONG
+        logger.warning("job %s passed its time limit of %s s", job.pk, time_limit)
+        job.status, job.error = JobStatus.FAILED, (
+            PAST_TIME_LIMIT.format(limit=_duration(time_limit)) if time_limit else TOO_LONG)
     except Exception as exc:
         logger.exception("job %s failed", job.pk)
         job.status, job.error = JobStatus.FAILED, f"Unexpected error: {exc.__class__.__name__}"

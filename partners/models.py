@@ -2,7 +2,9 @@
 
 Every range and uniqueness rule is a database constraint, so bulk loads and
 raw SQL cannot store what a form would refuse. ``violation_error_message``
-gives the words the admin shows when a form trips one.
+gives the words the admin shows when a form trips one. The accepted range of days
+(``EARLIEST_DAY`` to ``LATEST_DAY``) is the exception: it catches slips at the keyboard, so
+it is a validator of the forms and ``full_clean`` only.
 """
 
 import datetime
@@ -59,6 +61,27 @@ US_STATES = [
     ("WY", "Wyoming"),
 ]  # fmt: skip
 US_STATE_CODES = [code for code, _ in US_STATES]
+
+
+# The days evidence can be dated: a day outside them is a typing or conversion slip (0001 for
+# 2001, a spreadsheet's day zero of 1900), not an event. MSOs, and the accreditations and
+# surveys of their practices, all postdate 1950; the end leaves room for long contract terms.
+EARLIEST_DAY = datetime.date(1950, 1, 1)
+LATEST_DAY = datetime.date(2100, 12, 31)
+
+
+def _spelled(day):
+    return f"{day.day} {day:%B %Y}"
+
+
+DAY_RANGE_MESSAGE = f"Enter a date from {_spelled(EARLIEST_DAY)} to {_spelled(LATEST_DAY)}."
+
+
+def _day_validators():
+    """Every date field of the evidence takes these, so that each form and ``full_clean``
+    refuses a far date with the range in words."""
+    return [MinValueValidator(EARLIEST_DAY, DAY_RANGE_MESSAGE),
+            MaxValueValidator(LATEST_DAY, DAY_RANGE_MESSAGE)]  # fmt: skip
 
 
 def _choices_check(field, choices, name, message, allow_blank=False):
@@ -220,8 +243,13 @@ class Affiliation(models.Model):
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="affiliations")
     mso = models.ForeignKey(MSO, on_delete=models.CASCADE, related_name="affiliations")
-    started_on = models.DateField()
-    ended_on = models.DateField(null=True, blank=True, help_text="Last day; empty while current.")
+    started_on = models.DateField(validators=_day_validators())
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=_day_validators(),
+        help_text="Last day; empty while current.",
+    )
 
     objects = AffiliationQuerySet.as_manager()
 
@@ -277,9 +305,10 @@ class Accreditation(models.Model):
         Practice, on_delete=models.CASCADE, related_name="accreditations"
     )
     body = models.CharField(max_length=16, choices=AccreditationBody.choices)
-    awarded_on = models.DateField()
+    awarded_on = models.DateField(validators=_day_validators())
     expires_on = models.DateField(
-        help_text="AAAHC terms run 3 years, 1 year or 6 months from the award."
+        validators=_day_validators(),
+        help_text="AAAHC terms run 3 years, 1 year or 6 months from the award.",
     )
 
     class Meta:
@@ -315,8 +344,8 @@ class QualityDesignation(models.Model):
     )
     name = models.CharField(max_length=200, help_text="For example: Center of Excellence.")
     awarded_by = models.CharField(max_length=200)
-    awarded_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
+    awarded_on = models.DateField(validators=_day_validators())
+    expires_on = models.DateField(null=True, blank=True, validators=_day_validators())
 
     class Meta:
         ordering = ["practice", "-awarded_on"]
@@ -368,7 +397,7 @@ class SurveyResponse(models.Model):
         related_name="responses",
         db_index=False,  # covered by the (practice, responded_on, score) index
     )
-    responded_on = models.DateField()
+    responded_on = models.DateField(validators=_day_validators())
     score = models.PositiveSmallIntegerField(validators=[
         MinValueValidator(0, SCORE_MESSAGE), MaxValueValidator(10, SCORE_MESSAGE)
     ])
@@ -543,8 +572,8 @@ class AggregateNPSSubmission(models.Model):
     mso = models.ForeignKey(
         MSO, null=True, blank=True, on_delete=models.CASCADE, related_name="nps_submissions"
     )
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=_day_validators())
+    period_end = models.DateField(validators=_day_validators())
     promoters = models.PositiveIntegerField()
     passives = models.PositiveIntegerField()
     detractors = models.PositiveIntegerField()
@@ -623,7 +652,7 @@ class ReferenceInterview(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    interviewed_on = models.DateField()
+    interviewed_on = models.DateField(validators=_day_validators())
     promised = models.TextField("What was promised", blank=True)
     delivered = models.TextField("What was delivered", blank=True)
     trust = models.PositiveSmallIntegerField(
@@ -677,7 +706,8 @@ class ReferenceInterview(models.Model):
         return f"{self.interviewee} on {self.mso} ({self.interviewed_on})"
 
     def clean(self):
-        if self.interviewed_on and self.interviewed_on > datetime.date.today():
+        # A day past LATEST_DAY is refused with the accepted range already.
+        if self.interviewed_on and datetime.date.today() < self.interviewed_on <= LATEST_DAY:
             raise ValidationError({"interviewed_on": "The interview date cannot be in the future."})
 
 
@@ -741,7 +771,7 @@ class Claim(models.Model):
         help_text='Figures the check needs, e.g. {"threshold": 80, "years": 3}.',
     )
     source = models.CharField(max_length=300, blank=True, help_text="Where the MSO said it.")
-    stated_on = models.DateField(null=True, blank=True)
+    stated_on = models.DateField(null=True, blank=True, validators=_day_validators())
 
     class Meta:
         ordering = ["mso", "-stated_on"]

@@ -1,24 +1,28 @@
 """One Celery task per job kind: each takes a job's id and runs one service (see jobs.py)."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import jobs, uploads
 from .surveys.services import survey_file_check, survey_file_import, survey_imports_undo
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, **jobs.time_limits(settings.SURVEY_CHECK_TIME_LIMIT))
 def survey_check(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_file_check, message_id=self.request.id)
+    jobs.job_run(job_id=job_id, work=survey_file_check, message_id=self.request.id,
+                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, **jobs.time_limits(settings.SURVEY_IMPORT_TIME_LIMIT))
 def survey_import(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_file_import, message_id=self.request.id)
+    jobs.job_run(job_id=job_id, work=survey_file_import, message_id=self.request.id,
+                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, **jobs.time_limits(settings.SURVEY_UNDO_TIME_LIMIT))
 def survey_undo(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_imports_undo, message_id=self.request.id)
+    jobs.job_run(job_id=job_id, work=survey_imports_undo, message_id=self.request.id,
+                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
 
 
 @shared_task

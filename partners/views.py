@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -153,7 +154,8 @@ def _interview_form(request, interview):
         verb = "Recorded" if creating else "Saved"
         messages.success(request, f"{verb} the interview with {interview.interviewee}.")
         return redirect("interview_list")
-    return render(request, "partners/interview_form.html", {
+    # A TemplateResponse, so that a form given back with errors is logged (RefusedFormsLogged).
+    return TemplateResponse(request, "partners/interview_form.html", {
         "form": form, "ledger": ledger, "interview": interview, "creating": creating,
         "practices": form.fields["practice"].queryset,
     })  # fmt: skip

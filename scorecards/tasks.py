@@ -10,9 +10,10 @@ from .reports.services import report_fail_too_long, report_render_job
 from .services import scorecard_compute_job
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, **jobs.time_limits(settings.SCORECARDS_COMPUTE_TIME_LIMIT))
 def scorecard_compute(self, job_id):
-    jobs.job_run(job_id=job_id, work=scorecard_compute_job, message_id=self.request.id)
+    jobs.job_run(job_id=job_id, work=scorecard_compute_job, message_id=self.request.id,
+                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
 
 
 class _ReportTask(Task):

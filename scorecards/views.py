@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -178,7 +179,8 @@ def directory_priorities_save(request):
     form = _priorities_post(request, snapshot)
     if request.htmx:
         context = _directory_context(request, request.POST, form, priorities_open=True)
-        return render(request, "msos/directory.html#body", context)
+        # A TemplateResponse, so that a form given back with errors is logged.
+        return TemplateResponse(request, "msos/directory.html#body", context)
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -372,7 +374,7 @@ def priorities_save(request):
     if request.htmx:
         context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form),
                    "priorities_open": True}  # the surgeon is changing them: keep them open
-        return render(request, "msos/compare.html#workspace", context)
+        return TemplateResponse(request, "msos/compare.html#workspace", context)
     return redirect(reverse("compare") + "?" + "&".join(f"m={s}" for s in slugs))
 
 

@@ -13,21 +13,28 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.urls import NoReverseMatch, reverse
 
+from partners.models import DAY_RANGE_MESSAGE
+
 pytestmark = pytest.mark.django_db
 
-# Values no field of the kind can hold.
+# Values no field of the kind can hold ("day" is a date field; "date", a date and time).
 BAD = {
     "date": ["99999-01-01", "2024-02-30", "0000-01-01"],
+    "day": ["99999-01-01", "2024-02-30", "0000-01-01", "9999-12-31", "0001-01-01"],
     "number": ["9" * 5000, "-9" + "9" * 30, "2.5e400", "NaN", "١٢x"],
     "char": ["x" * (1 << 20)],
     "json": ["[" * 5000 + "]" * 5000, '{"a":' * 3000 + "1" + "}" * 3000],
 }
+# Days a date field can hold but evidence cannot be dated: refused with the accepted range.
+FAR_DAYS = {"9999-12-31", "0001-01-01"}
 LIST_QUERIES = [{"{date}__year": "99999999999999"}, {"{date}__month": "13"},
                 {"{date}__day": "x"}, {"q": "x" * 100_000}, {"o": "99"},
                 {"p": "99999999999999999999"}, {"all": ""}]  # fmt: skip
 
 
 def _kind(field):
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return "day"
     if isinstance(field, models.DateField):
         return "date"
     if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
@@ -98,6 +105,10 @@ def test_a_change_form_refuses_a_value_its_field_cannot_hold(client, snapshot, s
                 continue
             if response.status_code != 200:
                 problems.append((field.name, value[:12], response.status_code))
+            elif value in FAR_DAYS:
+                if DAY_RANGE_MESSAGE not in response.context["adminform"].form.errors.get(
+                        field.name, []):  # fmt: skip
+                    problems.append((field.name, value, "no range named"))
             elif not (response.context["adminform"].form.errors.get(field.name)
                       or response.context["errors"]):  # fmt: skip
                 problems.append((field.name, value[:12], "no error shown"))
@@ -162,3 +173,42 @@ def test_the_autocomplete_with_a_nul_byte_is_a_400(client, snapshot, superuser):
         "term": "a\x00", "app_label": "partners", "model_name": "affiliation",
         "field_name": "practice"})  # fmt: skip
     assert response.status_code == 400
+
+
+def _refusals(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_change_form_given_back_logs_one_line_naming_the_fields_of_it_and_its_inlines(
+        client, snapshot, superuser, caplog):  # fmt: skip
+    from partners.models import MSO
+
+    mso = MSO.objects.filter(affiliations__isnull=False).order_by("pk").first()
+    url = _url(MSO, "change", mso.pk)
+    client.force_login(superuser)
+    page = client.get(url)
+    affiliation = next(inline.formset for inline in page.context["inline_admin_formsets"]
+                       if inline.formset.model.__name__ == "Affiliation").initial_forms[0]
+    values = "Told us her jaw still hurts"
+    caplog.clear()
+
+    response = client.post(url, {**_submission(page), "founded_year": "99999",
+                                 "values": values,
+                                 affiliation["started_on"].html_name: "9999-12-31"})  # fmt: skip
+
+    assert response.status_code == 200
+    assert _refusals(caplog) == [
+        f"refused POST {url} (user {superuser.pk}): form errors in fields 'founded_year', "
+        f"'{affiliation['started_on'].html_name}'"]
+    assert values not in caplog.text
+
+
+def test_a_refused_list_address_is_one_line_with_the_user(client, snapshot, superuser,
+                                                         caplog):  # fmt: skip
+    client.force_login(superuser)
+    url = reverse("admin:partners_surveyresponse_changelist")
+    caplog.clear()
+    response = client.get(url, {"responded_on__year": "99999999999999"})
+    assert response.status_code == 400
+    assert _refusals(caplog) == [f"refused GET {url} (user {superuser.pk}): not a value it "
+                                 "can take in field 'responded_on__year'"]  # fmt: skip

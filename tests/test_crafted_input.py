@@ -1,11 +1,13 @@
 """Crafted input answers 4xx, never 500, and writes nothing (a first part of the crafted-input
-table: NUL bytes in any query or form field, and numbers past a column's range)."""
+table: NUL bytes in any query or form field, numbers past a column's range, far dates)."""
 
 import pytest
 from django.urls import reverse
 
-from partners.models import ReferenceInterview
+from partners.models import MSO, ReferenceInterview
 from scorecards.models import Report, ShortlistEntry
+
+from .partners.test_interviews import form_data as interview_data
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,78 @@ def test_a_login_with_a_megabyte_field_gets_the_form_back(client, url, field, me
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1949-12-31", "2101-01-01"])
+def test_a_far_interview_date_gets_the_form_back_with_the_accepted_range(
+        client, consultant, snapshot, day):  # fmt: skip
+    client.force_login(consultant)
+    mso = MSO.objects.order_by("pk").first()
+
+    response = client.post(reverse("interview_create"), interview_data(mso, interviewed_on=day))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["interviewed_on"] == [
+        "Enter a date from 1 January 1950 to 31 December 2100."]  # fmt: skip
+    assert not ReferenceInterview.objects.filter(interviewed_on=day).exists()
+
+
+PATIENT_TEXT = "Dr. Vale removed my wisdom teeth"  # what a field can hold; never in a log
+
+
+def _refusals(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+FORM_CASES = [
+    # (role, url name, data, htmx, the fields named)
+    ("surgeon", "priorities_save",
+     lambda s: {**_weights(s, "5"), "weight_patient_experience": PATIENT_TEXT,
+                "m": ["a", "b"]}, True,
+     "field 'weight_patient_experience'"),
+    ("surgeon", "directory_priorities",
+     lambda s: {**_weights(s, "5"), "weight_patient_experience": "-1" + PATIENT_TEXT}, True,
+     "field 'weight_patient_experience'"),
+    ("consultant", "report_new",
+     lambda s: {**_weights(s, "5"), "weight_patient_experience": "-5",
+                "client_name": PATIENT_TEXT, "weights_from": "own"}, False,
+     "'weight_patient_experience'"),
+    ("consultant", "interview_create",
+     lambda s: interview_data(MSO.objects.first(), interviewed_on="9999-12-31",
+                              promised=PATIENT_TEXT, **{"ledger-0-outcome": "maybe"}), False,
+     "fields 'interviewed_on', 'ledger-0-outcome'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "name", "data", "htmx", "named"), FORM_CASES,
+                         ids=[c[1] for c in FORM_CASES])  # fmt: skip
+def test_a_form_given_back_with_errors_logs_one_line_naming_its_fields_not_their_values(
+        request, client, snapshot, caplog, role, name, data, htmx, named):  # fmt: skip
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    headers = {"HX-Request": "true"} if htmx else {}
+    caplog.clear()
+
+    response = client.post(reverse(name), data(snapshot), headers=headers)
+
+    assert response.status_code == 200
+    (line,) = _refusals(caplog)
+    assert line.startswith(f"refused POST {reverse(name)} (user {user.pk}): form errors in ")
+    assert named in line
+    assert PATIENT_TEXT not in caplog.text
+
+
+def test_a_valid_form_logs_no_refusal(client, consultant, snapshot, caplog):
+    client.force_login(consultant)
+    caplog.clear()
+    response = client.post(reverse("interview_create"), interview_data(MSO.objects.first()))
+    assert response.status_code == 302
+    assert not _refusals(caplog)
+
+
+def test_a_refused_nul_byte_is_one_line_with_the_user(client, surgeon, snapshot, caplog):
+    client.force_login(surgeon)
+    caplog.clear()
+    client.post(reverse("shortlist_add"), {"mso": "a\x00" + PATIENT_TEXT})
+    assert _refusals(caplog) == [
+        f"refused POST /shortlist/add (user {surgeon.pk}): NUL byte in field 'mso'"]

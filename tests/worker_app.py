@@ -6,7 +6,7 @@ types again under new ids. A worker living through many tests would keep the old
 IntegrityError). So before each task it forgets them; a deployed database is never flushed.
 """
 
-from celery.signals import task_prerun
+from celery.signals import task_postrun, task_prerun
 
 from mso_eval.celery import app
 
@@ -18,3 +18,14 @@ def _forget_content_type_ids(**kwargs):
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
+
+
+@task_postrun.connect
+def _log_peak_memory(task_id=None, **kwargs):
+    """The peak resident memory of the process that ran the task, in its log, so that a test
+    can assert it (with --max-tasks-per-child=1 each task has a process of its own)."""
+    import logging
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    logging.getLogger(__name__).warning("task %s peak memory %d KiB", task_id, peak)

@@ -41,7 +41,13 @@ SAMPLE_RECORDS = 200  # data records read with the header, to check the score co
 MAX_COLUMNS = 2_000  # far more than any survey tool exports (Qualtrics: a few hundred)
 MAX_LINE_CHARS = 1_000_000  # a line of text; the csv module's own cell limit is 131,072
 SAMPLE_CHARS = 1 << 20  # data read after the header for the layout's sample, at most
-XLSX_MAX_EXPANDED = 4 << 30  # bytes, all parts of a workbook once unzipped
+# Bytes, all parts of a workbook once unzipped. openpyxl reads a sheet at about 1.6 MB of XML a
+# second and its memory grows by about 0.8 MB per MB read (the parser keeps an emptied element
+# per row): 256 MB is read in under 3 minutes, within the check's time limit, in about 320 MB,
+# within a worker process's. That is an XLSX file of 13 to 50 MB at the usual 5 to 20 times
+# compression, and more rows than Excel holds on a sheet of a few columns; larger exports go
+# as CSV, read at a million rows in seconds in flat memory. (A bomb unzips ~1,000 times.)
+XLSX_MAX_EXPANDED = 256 << 20
 XLSX_MAX_SHARED_STRINGS = 256 << 20  # bytes of the shared-strings part, read into memory
 BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from partners.audit import audit_report
@@ -67,7 +68,8 @@ def report_new(request):
             form.add_error(None, str(exc))
         else:
             return redirect("report_detail", pk=report.pk)
-    return render(request, "reports/new.html", {"form": form})
+    # A TemplateResponse, so that a form given back with errors is logged (RefusedFormsLogged).
+    return TemplateResponse(request, "reports/new.html", {"form": form})
 
 
 def _names(report):

@@ -124,3 +124,27 @@ def test_a_workbook_within_the_limits_is_read(practice):
         assert [v for v in table.reader][1] == ["P-1", "2024-01-05", "9"]
     finally:
         table.close()
+
+
+def test_a_part_that_unzips_past_its_declared_size_stops_there():
+    """The expansion check trusts the sizes the zip directory declares: a part that lies
+    (declares 1 KB, inflates to 64 MB) is read only up to its declared size, then refused.
+    Read as a parser reads it, a block at a time: a single unbounded read() would inflate
+    the whole compressed part before cutting it to size."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/worksheets/sheet1.xml", b"<row/>" * (64 * MB // 6))
+    data = bytearray(out.getvalue())
+    for signature, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local, central headers
+        start = data.find(signature)
+        data[start + at:start + at + 4] = (1024).to_bytes(4, "little")
+    part = zipfile.ZipFile(io.BytesIO(bytes(data))).open("xl/worksheets/sheet1.xml")
+    tracemalloc.start()
+    try:
+        with pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
+            while part.read(1 << 16):
+                pass
+        peak = tracemalloc.get_traced_memory()[1] / MB
+    finally:
+        tracemalloc.stop()
+    assert part._left == 0 and peak < 2, f"{peak:.1f} MB"  # the declared 1 KB, no more

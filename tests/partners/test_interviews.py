@@ -70,7 +70,7 @@ def test_the_form_asks_the_article_questions_in_order(client, consultant):
 @pytest.mark.parametrize("field, value, message", [
     ("trust", 6, "Select a valid choice. 6 is not one of the available choices."),
     ("autonomy", 0, "Select a valid choice. 0 is not one of the available choices."),
-    ("interviewed_on", "2999-01-01", "The interview date cannot be in the future."),
+    ("interviewed_on", "2099-01-01", "The interview date cannot be in the future."),
     ("years_affiliated", 61, "Years affiliated must be between 0 and 60."),
 ])  # fmt: skip
 def test_invalid_answers_are_refused_with_a_clear_message(client, consultant, mso, field, value,
