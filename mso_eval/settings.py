@@ -212,6 +212,14 @@ CACHES = {
               "LOCATION": "snapshots", "OPTIONS": {"MAX_ENTRIES": 1000}}
     ),
 }  # fmt: skip
+# Sessions are read from Redis on every request, and written through to the database, when
+# every web process shares that Redis; a per-process cache would keep a session another
+# process has ended (a logout), so without Redis they are read from the database alone.
+if CACHE_URL:
+    CACHES["sessions"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": CACHE_URL, "KEY_PREFIX": "mso_eval.sessions"}  # fmt: skip
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 # Job status lives in our own rows (partners.Job), not in a result backend.

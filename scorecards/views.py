@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -115,20 +116,22 @@ def _directory_context(request, query, priorities_form=None, priorities_open=Fal
     the surgeon's saved priorities or the methodology's; ``priorities_form`` is the form just
     posted, shown with its errors."""
     snapshot = selectors.latest_snapshot()
-    form = DirectoryForm(query or None)
+    # The forms the page shows are built only if their part is rendered (not kept already).
+    form = DirectoryForm(query) if query else SimpleLazyObject(DirectoryForm)
     filters = form.filters() if query else {}
     results = standings.DirectoryResults()
+    posted = priorities_form is not None
     if snapshot:
         results = standings.directory_results(user=request.user, snapshot=snapshot,
                                               filters=filters)  # fmt: skip
-        if priorities_form is None:
-            priorities_form = PrioritiesForm(
+        if not posted:
+            priorities_form = SimpleLazyObject(lambda: PrioritiesForm(
                 criteria=_form_criteria(_criteria_columns(snapshot)),
                 initial=PrioritiesForm.initial_from(weights=results.weights,
-                                                    must_haves=results.must_haves))
+                                                    must_haves=results.must_haves)))
     rows, unknown = results.rows, results.left_out
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(query.get("page"))
-    labels = dict(form.fields)
+    labels = DirectoryForm.base_fields
     priorities = standings.priorities_key(results.weights, results.must_haves)
     grid = snapshot_cached(snapshot, "directory_grid", lambda: _score_grid(rows), inputs={
         **priorities, "filters": filters,
@@ -137,8 +140,8 @@ def _directory_context(request, query, priorities_form=None, priorities_open=Fal
     # What each part of the page rendered once per snapshot depends on (templatetags.snapshots):
     # a form posted with errors is rendered afresh.
     fragments = {
-        "filters": {"query": {k: query.getlist(k) for k in form.fields if k in query}},
-        "priorities": None if priorities_form is None or priorities_form.is_bound else {
+        "filters": {"query": {k: query.getlist(k) for k in labels if k in query}},
+        "priorities": None if posted or not snapshot else {
             **priorities, "saved": results.saved, "ranked": results.ranked_count,
             "open": priorities_open},
         "rows": {**priorities, "filters": filters, "page": page.number,
@@ -181,6 +184,10 @@ def directory_priorities_save(request):
         context = _directory_context(request, request.POST, form, priorities_open=True)
         # A TemplateResponse, so that a form given back with errors is logged.
         return TemplateResponse(request, "msos/directory.html#body", context)
+    if form is not None and form.errors:
+        # Without htmx, the whole page with the form and its errors (never a silent redirect).
+        return TemplateResponse(request, "msos/directory.html", _directory_context(
+            request, request.POST, form, priorities_open=True))  # fmt: skip
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -375,6 +382,11 @@ def priorities_save(request):
         context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form),
                    "priorities_open": True}  # the surgeon is changing them: keep them open
         return TemplateResponse(request, "msos/compare.html#workspace", context)
+    if form is not None and form.errors and len(slugs) >= COMPARE_MIN:
+        # Without htmx, the whole page with the form and its errors (never a silent redirect).
+        return TemplateResponse(request, "msos/compare.html", {
+            "snapshot": snapshot, "slugs": slugs, "too_many": False, "compare_max": COMPARE_MAX,
+            **_compare_context(request, snapshot, slugs, form), "priorities_open": True})
     return redirect(reverse("compare") + "?" + "&".join(f"m={s}" for s in slugs))
 
 

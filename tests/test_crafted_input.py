@@ -90,6 +90,10 @@ def test_a_far_interview_date_gets_the_form_back_with_the_accepted_range(
 PATIENT_TEXT = "Dr. Vale removed my wisdom teeth"  # what a field can hold; never in a log
 
 
+def _two_slugs(snapshot):
+    return list(snapshot.scorecards.values_list("mso__slug", flat=True)[:2])
+
+
 def _refusals(caplog):
     return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
 
@@ -102,6 +106,13 @@ FORM_CASES = [
      "field 'weight_patient_experience'"),
     ("surgeon", "directory_priorities",
      lambda s: {**_weights(s, "5"), "weight_patient_experience": "-1" + PATIENT_TEXT}, True,
+     "field 'weight_patient_experience'"),
+    # Without htmx, the whole page comes back with the form, rather than a silent redirect.
+    ("surgeon", "priorities_save",
+     lambda s: {**_weights(s, "5"), "weight_patient_experience": "x", "m": _two_slugs(s)},
+     False, "field 'weight_patient_experience'"),
+    ("surgeon", "directory_priorities",
+     lambda s: {**_weights(s, "5"), "weight_patient_experience": "-1"}, False,
      "field 'weight_patient_experience'"),
     ("consultant", "report_new",
      lambda s: {**_weights(s, "5"), "weight_patient_experience": "-5",
@@ -126,6 +137,7 @@ def test_a_form_given_back_with_errors_logs_one_line_naming_its_fields_not_their
     response = client.post(reverse(name), data(snapshot), headers=headers)
 
     assert response.status_code == 200
+    assert response.context["priorities_form" if name == "directory_priorities" else "form"].errors
     (line,) = _refusals(caplog)
     assert line.startswith(f"refused POST {reverse(name)} (user {user.pk}): form errors in ")
     assert named in line

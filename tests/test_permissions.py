@@ -61,7 +61,7 @@ PAGES = {
     "mso_profile":             ("GET",  "L   403 200 200 200 200"),
     "compare":                 ("GET",  "L   403 200 200 200 200"),
     "priorities_save":         ("POST", "L   403 302 302 302 302"),
-    "directory_priorities":    ("POST", "L   403 302 302 302 302"),
+    "directory_priorities":    ("POST", "L   403 200 200 200 200"),
     "mso_year":                ("GET",  "L   403 200 200 200 200"),
     "mso_interviews":          ("GET",  "L   403 200 200 200 200"),
     "scorecard":               ("GET",  "L   403 200 200 200 200"),
