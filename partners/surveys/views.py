@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 
 from .. import tasks
 from ..csvfiles import ImportRefused
@@ -77,7 +78,7 @@ def survey_upload(request):
             request.session[PENDING_UPLOAD] = {**payload, "format": chosen, "practice": practice}
             return redirect("survey_upload_columns")
     context = _survey_context(request, title="Import a survey file", form=form)
-    return render(request, "admin/partners/surveyimport/upload.html", context)
+    return TemplateResponse(request, "admin/partners/surveyimport/upload.html", context)
 
 
 PENDING_UPLOAD = "survey_upload"  # the session key of an upload whose columns are being chosen
@@ -199,7 +200,7 @@ def survey_upload_columns(request):
         layout_errors=layout_errors, saved=saved, chosen=chosen,
         utc=FORMATS[tool].utc if tool in FORMATS else False,
     )  # fmt: skip
-    return render(request, "admin/partners/surveyimport/columns.html", context)
+    return TemplateResponse(request, "admin/partners/surveyimport/columns.html", context)
 
 
 def survey_upload_job(request, job_id):

@@ -137,5 +137,5 @@ def consultant_profile(request):
         profile.save()
         messages.success(request, f"Your reports are now prepared by {profile}.")
         return redirect("report_history")
-    return render(request, "reports/profile.html", {"form": form})
+    return TemplateResponse(request, "reports/profile.html", {"form": form})
 

@@ -223,12 +223,15 @@ def test_after_a_thousand_errors_the_rest_are_counted(client, data_admin, practi
 
 
 @pytest.mark.django_db
-def test_the_form_needs_a_file_and_a_source(client, data_admin, queued):
+def test_the_form_needs_a_file_and_a_source(client, data_admin, queued, caplog):
     client.force_login(data_admin)
-    response = client.post(UPLOAD, {"source": ""})
+    with caplog.at_level("WARNING", logger="mso_eval.security"):
+        response = client.post(UPLOAD, {"source": ""})
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"file", "source"}
     assert not Job.objects.exists() and queued == []
+    assert [r.getMessage() for r in caplog.records if r.name == "mso_eval.security"] == [
+        f"refused POST {UPLOAD} (user {data_admin.pk}): form errors in fields 'file', 'source'"]
 
 
 # --- Confirmation ----------------------------------------------------------------------------
