@@ -72,3 +72,12 @@ def test_figures_round_as_the_templates_round_them(value, digits):
     if float(shown) == 0:
         shown = shown.lstrip("-")  # "−0" is never written
     assert number_text(value, digits).replace("\u2212", "-").replace(",", "") == shown
+
+
+def test_a_share_is_written_as_a_percent_rounded_half_up_as_the_charts_write_it():
+    from scorecards.charts import _num
+    from scorecards.templatetags.scorecards import percent
+
+    for share in (0.625, 0.125, 0.865, 0.005, 1.0, 0.0):
+        assert percent(share) == f"{_num(100 * share)}%"
+    assert percent(0.625) == "63%"  # round() wrote 62%, beside a chart's 63%

@@ -1,5 +1,6 @@
 from django import template
 
+from partners.formatting import number_text
 from scorecards import scoring
 
 register = template.Library()
@@ -15,7 +16,7 @@ def percent(share):
     """0.863 -> '86%'; empty for None."""
     if share is None:
         return ""
-    return f"{round(100 * share)}%"
+    return f"{number_text(100 * share)}%"
 
 
 @register.filter

@@ -5,6 +5,8 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from django.utils import formats, translation
 from django.utils.safestring import SafeString
 
@@ -164,7 +166,7 @@ def test_nps_by_year_draws_no_dot_for_insufficient_years():
     desc = root.find(f"{SVG}desc").text
     assert "2021: insufficient data (n=12, too few)" in desc
     assert "2022: 61 (95% interval 57 to 65), n=812" in desc
-    assert "2023: -12 (95% interval -15 to -10), n=12,850" in desc
+    assert "2023: -13 (95% interval -15 to -10), n=12,850" in desc  # half up, as the page
     assert "World-class above 80" in desc and "Healthcare average 2024 46" in desc
     # the benchmark is a dashed line, and is named
     assert any(e.get("stroke-dasharray") for e in root.iter(f"{SVG}line"))
@@ -229,7 +231,7 @@ def test_dot_plot_rows():
     assert "best" in words
     desc = root.find(f"{SVG}desc").text
     assert "Prairie Surgical: insufficient data, n=14" in desc
-    assert f"{EVIL}: 72 (65 to 80), n=1,234 (best)" in desc
+    assert f"{EVIL}: 73 (65 to 80), n=1,234 (best)" in desc
     hrefs = [a.get("href") for a in root.iter(f"{SVG}a")]
     assert hrefs == ["/msos/1/?a=1&b=2", "/msos/2/"]
 
@@ -346,7 +348,7 @@ def test_text_fitting_and_formatting():
     assert charts._fit("short", 200) == "short"
     cut = charts._fit("A very long managed services organization name", 100)
     assert cut.endswith("…") and charts._text_width(cut) <= 100
-    assert charts._num(-0.4) == "0" and charts._num(-12.5) == "\u221212"
+    assert charts._num(-0.4) == "0" and charts._num(-12.5) == "\u221213"
     assert charts._compact(812) == "812" and charts._compact(2210) == "2.2k"
     assert charts._compact(12_850) == "13k" and charts._compact(1_250_000) == "1.2M"
 
@@ -365,3 +367,22 @@ def test_ledger_for_print_states_counts_in_words_only_where_a_bar_cannot_show_th
     assert "5 kept · 2 partly · 3 broken" not in shown and {"5", "2", "3"} <= set(shown)
     assert "40 kept · 1 partly · 0 broken" in shown
     assert "5 kept · 2 partly · 3 broken" in texts(parse(charts.ledger_bars(areas)))
+
+
+@given(st.integers(-100_000, 100_000).map(lambda n: n / 1000), st.sampled_from([0, 1]))
+def test_a_chart_writes_a_figure_as_the_page_beside_it_does(value, digits):
+    from django.template.defaultfilters import floatformat
+
+    from scorecards.charts import _num, _plain
+
+    page = floatformat(value, digits).replace("-", "\u2212")
+    if page in ("\u22120", "\u22120.0"):
+        page = page[1:]
+    assert _num(value, digits) == page
+    assert _plain(value, digits) == page.replace("\u2212", "-")
+
+
+def test_half_a_point_is_rounded_up_in_a_chart_as_on_the_page():
+    from scorecards.charts import _num
+
+    assert [_num(42.5), _num(-42.5), _num(86.65, 1), _num(0.5)] == ["43", "\u221243", "86.7", "1"]
