@@ -5,10 +5,10 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from django.utils import formats, translation
 from django.utils.safestring import SafeString
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scorecards import charts
 
