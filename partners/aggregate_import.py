@@ -18,6 +18,7 @@ from .csvfiles import (
     ImportRefused,
     LineError,
     columns_help,
+    day_out_of_range,
     not_a_date_message,
     parse_date,
     read_csv_file,
@@ -120,6 +121,9 @@ def _check_dates(line, cell, errors, today):
         return None, None
     if end > today:
         errors.append(LineError(line, f"{end.isoformat()} is in the future", "period_end"))
+        return None, None
+    if out_of_range := day_out_of_range(start):
+        errors.append(LineError(line, out_of_range, "period_start"))
         return None, None
     return start, end
 

@@ -55,6 +55,18 @@ def not_a_date_message(text):
     return f"'{shown(text)}' is not a date ({DATE_FORMATS_HELP})"
 
 
+def day_out_of_range(day):
+    """The message for a day outside the days evidence can be dated (``models.EARLIEST_DAY``
+    to ``LATEST_DAY``, the forms' range: a year 0024 or a spreadsheet's day zero, 1900-01-01,
+    is a slip), or None. ``day`` is a date or an ISO date."""
+    from .models import DAY_RANGE_TEXT, EARLIEST_DAY, LATEST_DAY
+
+    text = day if isinstance(day, str) else day.isoformat()
+    if EARLIEST_DAY.isoformat() <= text <= LATEST_DAY.isoformat():
+        return None
+    return f"{text} is outside the days evidence can be dated, {DAY_RANGE_TEXT}"
+
+
 # --- Errors ----------------------------------------------------------------------------
 
 

@@ -74,7 +74,8 @@ def _spelled(day):
     return f"{day.day} {day:%B %Y}"
 
 
-DAY_RANGE_MESSAGE = f"Enter a date from {_spelled(EARLIEST_DAY)} to {_spelled(LATEST_DAY)}."
+DAY_RANGE_TEXT = f"{_spelled(EARLIEST_DAY)} to {_spelled(LATEST_DAY)}"
+DAY_RANGE_MESSAGE = f"Enter a date from {DAY_RANGE_TEXT}."
 
 
 def _day_validators():

@@ -8,7 +8,14 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from .audit import audit_created
-from .csvfiles import ImportRefused, LineError, not_a_date_message, parse_date, read_csv_file
+from .csvfiles import (
+    ImportRefused,
+    LineError,
+    day_out_of_range,
+    not_a_date_message,
+    parse_date,
+    read_csv_file,
+)
 from .models import MSO, US_STATE_CODES, Affiliation, Practice
 from .rollups import rollups_rebuild_practices
 
@@ -91,9 +98,14 @@ def _check_cells(cell):
         dates[name] = None
         if value:
             try:
-                dates[name] = parse_date(value)
+                day = parse_date(value)
             except ValueError:
                 problems.append(f"{name} {not_a_date_message(value)}")
+            else:
+                if out_of_range := day_out_of_range(day):
+                    problems.append(f"{name} {out_of_range}")
+                else:
+                    dates[name] = day
     since, until = dates["affiliated_since"], dates["affiliated_until"]
     if since and until and until < since:
         problems.append(

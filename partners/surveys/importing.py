@@ -30,6 +30,7 @@ from ..csvfiles import (
     LineError,
     csv_error_message,
     csv_width_message,
+    day_out_of_range,
     is_blank,
     not_a_date_message,
     parse_date,
@@ -474,6 +475,9 @@ class _Rows:
             else:
                 if day > self.today:
                     problems.append((position, f"{day} is in the future"))
+                    day = None
+                elif out_of_range := day_out_of_range(day):
+                    problems.append((position, out_of_range))
                     day = None
                 elif len(self.days) < DAY_CACHE_MAX:
                     key = values[position][: self.day_cut]

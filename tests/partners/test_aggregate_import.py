@@ -257,6 +257,11 @@ BAD_FILES = {
         HEADER + "\n" + OK_LINE + f"\nP1,,2024-01-01,{FUTURE.isoformat()},1,2,3,\n",
         [f"line 3, column period_end: {FUTURE.isoformat()} is in the future"],
     ),
+    "start before any evidence": (
+        HEADER + "\n" + OK_LINE + "\nP1,,1900-01-01,2024-03-31,1,2,3,\n",
+        ["line 3, column period_start: 1900-01-01 is outside the days evidence can be dated, "
+         "1 January 1950 to 31 December 2100"],
+    ),
     "counts that are not whole numbers": (
         HEADER + "\n" + OK_LINE + "\nP1,,2024-01-01,2024-03-31,12.5,ten,1e3,\n",
         ["line 3, column promoters: '12.5' is not a whole number",

@@ -240,6 +240,14 @@ BAD_FILES = {
         "12/31/2019\n",
         ["line 3: affiliated_until 2019-12-31 is before affiliated_since 2020-01-01"],
     ),
+    "days outside the evidence's range": (
+        HEADER_UNTIL + "\n" + OK_LINE + ",\nAlpha MSO,P1,Smith Ortho,Austin,TX,0020-01-01,"
+        "12/31/9999\n",
+        ["line 3: affiliated_since 0020-01-01 is outside the days evidence can be dated, "
+         "1 January 1950 to 31 December 2100",
+         "line 3: affiliated_until 9999-12-31 is outside the days evidence can be dated, "
+         "1 January 1950 to 31 December 2100"],
+    ),
     "overlap within the file": (
         HEADER_UNTIL + "\n" + OK_LINE + ",\n"
         "Alpha MSO,P1,Smith Ortho,Austin,TX,2020-01-01,2024-03-01\n"

@@ -481,6 +481,13 @@ BAD_FILES = {
         ["line 3, column responded_on: 2999-01-01 is in the future",
          "line 4, column responded_on: 2999-12-31 is in the future"],
     ),
+    "dates before any evidence": (  # a spreadsheet's day zero, a year typed with two digits
+        f"{HEADER}\n{OK}\nP-1,1900-01-01,9,N-2,\nP-1,1/5/0024,9,N-3,\n",
+        ["line 3, column responded_on: 1900-01-01 is outside the days evidence can be dated, "
+         "1 January 1950 to 31 December 2100",
+         "line 4, column responded_on: 0024-01-05 is outside the days evidence can be dated, "
+         "1 January 1950 to 31 December 2100"],
+    ),
     "too many fields": (
         f"{HEADER}\n{OK}\nP-1,2024-01-15,9,N-2,Nice, thanks\n",
         ["line 3: expected 5 fields as in the header, found 6 (a value that contains a comma "
