@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partners.jobs import job_followed, job_for_user
 from partners.models import MSO, AccreditationBody, Job, ServiceArea
@@ -171,11 +171,14 @@ def directory(request):
     return render(request, template, context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def directory_priorities_save(request):
     """Save the surgeon's weights and must-haves from the directory; htmx gets the ranking
-    under them back at once, with the filters it sent along."""
+    under them back at once, with the filters it sent along. This address is shown after
+    priorities posted with errors without htmx: opened again (GET), it is the directory."""
     _require_reader(request.user)
+    if request.method == "GET":
+        return redirect("directory")
     snapshot = selectors.latest_snapshot()
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")
@@ -184,15 +187,16 @@ def directory_priorities_save(request):
         context = _directory_context(request, request.POST, form, priorities_open=True)
         # A TemplateResponse, so that a form given back with errors is logged.
         return TemplateResponse(request, "msos/directory.html#body", context)
-    if form is not None and form.errors:
-        # Without htmx, the whole page with the form and its errors (never a silent redirect).
-        return TemplateResponse(request, "msos/directory.html", _directory_context(
-            request, request.POST, form, priorities_open=True))  # fmt: skip
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("directory")
+    if form is not None and form.errors:
+        # Without htmx, the whole page with the form and its errors (never a silent redirect),
+        # still going back where it came from once they are corrected.
+        return TemplateResponse(request, "msos/directory.html", {**_directory_context(
+            request, request.POST, form, priorities_open=True), "next_url": next_url})
     return redirect(next_url)
 
 
@@ -369,10 +373,13 @@ def _priorities_post(request, snapshot):
     return form
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def priorities_save(request):
-    """Save the surgeon's weights and must-haves; htmx gets the compare table back at once."""
+    """Save the surgeon's weights and must-haves; htmx gets the compare table back at once.
+    Opened again (GET) after priorities posted with errors without htmx, it is compare."""
     _require_reader(request.user)
+    if request.method == "GET":
+        return redirect(reverse("compare") + "?" + request.GET.urlencode())
     snapshot = selectors.latest_snapshot()
     if snapshot is None:
         raise Http404("No scorecard has been computed yet.")

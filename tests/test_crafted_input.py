@@ -158,3 +158,17 @@ def test_a_refused_nul_byte_is_one_line_with_the_user(client, surgeon, snapshot,
     client.post(reverse("shortlist_add"), {"mso": "a\x00" + PATIENT_TEXT})
     assert _refusals(caplog) == [
         f"refused POST /shortlist/add (user {surgeon.pk}): NUL byte in field 'mso'"]
+
+
+def test_priorities_with_errors_without_htmx_keep_the_way_back(client, surgeon, snapshot):
+    client.force_login(surgeon)
+    back = reverse("directory") + "?focus=single"
+    response = client.post(reverse("directory_priorities"),
+                           {**_weights(snapshot, "5"), "weight_patient_experience": "-1",
+                            "next": back})  # fmt: skip
+    assert response.status_code == 200
+    assert f'name="next" value="{back.replace("&", "&amp;")}"' in response.content.decode()
+    # The address the browser now shows, opened again, is the page it stands for.
+    assert client.get(reverse("directory_priorities"))["Location"] == reverse("directory")
+    compare = client.get(reverse("priorities_save"), {"m": ["a", "b"]})
+    assert compare.status_code == 302 and compare["Location"] == reverse("compare") + "?m=a&m=b"
