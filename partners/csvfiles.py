@@ -16,6 +16,20 @@ from dataclasses import dataclass
 
 # --- Dates as data admins write them -------------------------------------------------
 
+# The days evidence can be dated: a day outside them is a typing or conversion slip (0001 for
+# 2001, a spreadsheet's day zero of 1900), not an event. MSOs, and the accreditations and
+# surveys of their practices, all postdate 1950; the end leaves room for long contract terms.
+# The forms (validators of partners.models) and the imports (day_out_of_range) refuse the rest.
+EARLIEST_DAY = datetime.date(1950, 1, 1)
+LATEST_DAY = datetime.date(2100, 12, 31)
+
+
+def _spelled(day):
+    return f"{day.day} {day:%B %Y}"
+
+
+DAY_RANGE_TEXT = f"{_spelled(EARLIEST_DAY)} to {_spelled(LATEST_DAY)}"
+
 DATE_FORMATS_HELP = "use YYYY-MM-DD or M/D/YYYY"
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
@@ -56,11 +70,9 @@ def not_a_date_message(text):
 
 
 def day_out_of_range(day):
-    """The message for a day outside the days evidence can be dated (``models.EARLIEST_DAY``
-    to ``LATEST_DAY``, the forms' range: a year 0024 or a spreadsheet's day zero, 1900-01-01,
-    is a slip), or None. ``day`` is a date or an ISO date."""
-    from .models import DAY_RANGE_TEXT, EARLIEST_DAY, LATEST_DAY
-
+    """The message for a day outside the days evidence can be dated (``EARLIEST_DAY`` to
+    ``LATEST_DAY``, the forms' range: a year 0024 or a spreadsheet's day zero, 1900-01-01, is
+    a slip), or None. ``day`` is a date or an ISO date."""
     text = day if isinstance(day, str) else day.isoformat()
     if EARLIEST_DAY.isoformat() <= text <= LATEST_DAY.isoformat():
         return None

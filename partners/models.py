@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from .csvfiles import DAY_RANGE_TEXT, EARLIEST_DAY, LATEST_DAY
 from .surveys.formats import FORMAT_CHOICES as SURVEY_TOOLS
 
 
@@ -63,18 +64,7 @@ US_STATES = [
 US_STATE_CODES = [code for code, _ in US_STATES]
 
 
-# The days evidence can be dated: a day outside them is a typing or conversion slip (0001 for
-# 2001, a spreadsheet's day zero of 1900), not an event. MSOs, and the accreditations and
-# surveys of their practices, all postdate 1950; the end leaves room for long contract terms.
-EARLIEST_DAY = datetime.date(1950, 1, 1)
-LATEST_DAY = datetime.date(2100, 12, 31)
-
-
-def _spelled(day):
-    return f"{day.day} {day:%B %Y}"
-
-
-DAY_RANGE_TEXT = f"{_spelled(EARLIEST_DAY)} to {_spelled(LATEST_DAY)}"
+# The days evidence can be dated (partners.csvfiles, which the imports share with the forms).
 DAY_RANGE_MESSAGE = f"Enter a date from {DAY_RANGE_TEXT}."
 
 
