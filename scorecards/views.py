@@ -225,6 +225,13 @@ def mso_profile(request, slug):
         context.update(snapshot_cached(snapshot, "profile_charts",
                                        lambda: _profile_charts(mso, snapshot, document),
                                        inputs=mso.slug))  # fmt: skip
+    # The body below the surgeon's own total and shortlist button is rendered once per
+    # snapshot and the MSO's facts as written (which may change before the next snapshot).
+    context["profile_inputs"] = {
+        "facts": {f.attname: getattr(mso, f.attname) for f in mso._meta.concrete_fields},
+        "services": [(s.area, s.detail) for s in mso.services.all()],
+        "tied_with": context["tied_with"], "card": bool(document),
+    } if snapshot else None  # fmt: skip
     return render(request, "msos/profile.html", context)
 
 

@@ -211,3 +211,14 @@ def test_a_consultant_after_a_surgeon_gets_no_shortlist_buttons(client, surgeon,
 
 def listed_slugs(text):
     return re.findall(r'<h2><a href="/msos/([^/]+)/">', text)
+
+
+def test_a_profile_kept_rendered_shows_the_msos_facts_as_written_now(client, surgeon, snapshot):
+    slug = largest(snapshot, 1)[0]
+    client.force_login(surgeon)
+    url = reverse("mso_profile", args=[slug])
+    client.get(url)
+    assert any(":fragment:profile_body:" in key for key in cache._kept)
+    # An edit of the facts before the next snapshot is shown at once, as it was uncached.
+    MSO.objects.filter(slug=slug).update(website="https://zqx-edited.example")
+    assert "https://zqx-edited.example" in client.get(url).content.decode()
