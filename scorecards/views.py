@@ -327,10 +327,11 @@ def _compare_context(request, snapshot, slugs, form=None):
         form = PrioritiesForm(criteria=_form_criteria(columns),
                               initial=PrioritiesForm.initial_from(weights=weights,
                                                                   must_haves=must_haves))
+    inputs = {**standings.priorities_key(weights, must_haves), "slugs": slugs}
     compared = snapshot_cached(snapshot, "compare", lambda: _compared(
-        snapshot, slugs, columns, weights, must_haves), inputs={
-        **standings.priorities_key(weights, must_haves), "slugs": slugs})  # fmt: skip
-    return {"snapshot": snapshot, "form": form, "saved": saved,
+        snapshot, slugs, columns, weights, must_haves), inputs=inputs)  # fmt: skip
+    # The table is rendered once per snapshot, priorities and MSOs (templatetags.snapshots).
+    return {"snapshot": snapshot, "form": form, "saved": saved, "compare_inputs": inputs,
             "can_report": can_make_reports(request.user), "slugs": slugs, **compared}
 
 
