@@ -41,6 +41,11 @@ def surgeon_priorities_forget(*, user):
     SurgeonPriorities.objects.filter(user=user).delete()
 
 
+def _personal(snapshot, weights, must_haves):
+    """Whether these priorities are the surgeon's own rather than the methodology's."""
+    return weights != snapshot.methodology.weights() or bool(must_haves)
+
+
 def standings(*, snapshot, weights, must_haves, stability_of=()):
     """Every MSO's row of the snapshot, with its total and rank under these priorities in
     ``row["mine"]`` (rank stability only for the slugs in ``stability_of``)."""
@@ -54,7 +59,7 @@ def standings_for(*, user, snapshot):
     """({slug: row}, own?): the user's standings; ``own`` is False with the methodology's."""
     weights, must_haves, _saved = surgeon_priorities(user=user, snapshot=snapshot)
     rows = standings(snapshot=snapshot, weights=weights, must_haves=must_haves)
-    own = weights != snapshot.methodology.weights() or bool(must_haves)
+    own = _personal(snapshot, weights, must_haves)
     return {row["slug"]: row for row in rows}, own
 
 
@@ -66,7 +71,7 @@ def priorities_key(weights, must_haves):
 def own_standing(*, user, snapshot, slug):
     """One MSO's total and rank under the user's own priorities, or None without any."""
     weights, must_haves, _saved = surgeon_priorities(user=user, snapshot=snapshot)
-    if weights == snapshot.methodology.weights() and not must_haves:
+    if not _personal(snapshot, weights, must_haves):
         return None
     mine = snapshot_cached(snapshot, "mine", lambda: {
         row["slug"]: row["mine"]
@@ -98,8 +103,7 @@ def directory_results(*, user, snapshot, filters):
     priorities (no rank stability: the directory shows none), filtered and sorted."""
     weights, must_haves, saved = surgeon_priorities(user=user, snapshot=snapshot)
     results = DirectoryResults(weights=weights, must_haves=must_haves, saved=saved,
-                               personal=weights != snapshot.methodology.weights()
-                               or bool(must_haves))  # fmt: skip
+                               personal=_personal(snapshot, weights, must_haves))
     results.rows, results.left_out, results.ranked_count = snapshot_cached(
         snapshot, "directory", lambda: _directory_rows(snapshot, weights, must_haves, filters),
         inputs={**priorities_key(weights, must_haves), "filters": filters})

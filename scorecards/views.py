@@ -359,13 +359,23 @@ def compare(request):
     _require_reader(request.user)
     snapshot = selectors.latest_snapshot()
     slugs, too_many = _compare_slugs(request.GET.getlist("m"))
-    context = {"snapshot": snapshot, "slugs": slugs, "too_many": too_many,
-               "compare_max": COMPARE_MAX}  # fmt: skip
     if snapshot and len(slugs) >= COMPARE_MIN:
-        context.update(_compare_context(request, snapshot, slugs))
-        # Folded once saved: the results come first; open for a surgeon who has none yet.
-        context["priorities_open"] = not context["saved"]
+        context = _compare_page(request, snapshot, slugs, too_many=too_many)
+    else:
+        context = {"snapshot": snapshot, "slugs": slugs, "too_many": too_many,
+                   "compare_max": COMPARE_MAX}  # fmt: skip
     return render(request, "msos/compare.html", context)
+
+
+def _compare_page(request, snapshot, slugs, *, form=None, too_many=False, priorities_open=None):
+    """The compare page's context with its comparison (``_compare_context``). The priorities
+    are open as asked, else folded once saved: the results come first; open for a surgeon
+    who has none yet."""
+    context = {"too_many": too_many, "compare_max": COMPARE_MAX,
+               **_compare_context(request, snapshot, slugs, form)}  # fmt: skip
+    context["priorities_open"] = not context["saved"] if priorities_open is None else (
+        priorities_open)
+    return context
 
 
 def _priorities_post(request, snapshot):
@@ -393,15 +403,14 @@ def priorities_save(request):
         raise Http404("No scorecard has been computed yet.")
     slugs, _ = _compare_slugs(request.POST.getlist("m"))
     form = _priorities_post(request, snapshot)
+    # The surgeon is changing them: keep them open.
     if request.htmx:
-        context = {"compare_max": COMPARE_MAX, **_compare_context(request, snapshot, slugs, form),
-                   "priorities_open": True}  # the surgeon is changing them: keep them open
-        return TemplateResponse(request, "msos/compare.html#workspace", context)
+        return TemplateResponse(request, "msos/compare.html#workspace", _compare_page(
+            request, snapshot, slugs, form=form, priorities_open=True))  # fmt: skip
     if form is not None and form.errors and len(slugs) >= COMPARE_MIN:
         # Without htmx, the whole page with the form and its errors (never a silent redirect).
-        return TemplateResponse(request, "msos/compare.html", {
-            "snapshot": snapshot, "slugs": slugs, "too_many": False, "compare_max": COMPARE_MAX,
-            **_compare_context(request, snapshot, slugs, form), "priorities_open": True})
+        return TemplateResponse(request, "msos/compare.html", _compare_page(
+            request, snapshot, slugs, form=form, priorities_open=True))  # fmt: skip
     return redirect(reverse("compare") + "?" + "&".join(f"m={s}" for s in slugs))
 
 
