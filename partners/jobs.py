@@ -152,11 +152,18 @@ def time_limits(seconds):
     return {"soft_time_limit": seconds, "time_limit": seconds + settings.JOB_KILL_GRACE}
 
 
-def soft_time_limit(task):
+def _soft_time_limit(task):
     """The soft time limit (seconds) the running ``task`` was given: its message's, else its
     own, as the worker applies them."""
     _hard, soft = task.request.timelimit or (None, None)
     return soft or task.soft_time_limit
+
+
+def job_run_in_task(task, job_id, work):
+    """``job_run`` from the bound Celery ``task`` running the job: with its message's id, and
+    the soft time limit it was given, which the job's message names if it passes it."""
+    return job_run(job_id=job_id, work=work, message_id=task.request.id,
+                   time_limit=_soft_time_limit(task))  # fmt: skip
 
 
 def _duration(seconds):

@@ -9,20 +9,17 @@ from .surveys.services import survey_file_check, survey_file_import, survey_impo
 
 @shared_task(bind=True, **jobs.time_limits(settings.SURVEY_CHECK_TIME_LIMIT))
 def survey_check(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_file_check, message_id=self.request.id,
-                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
+    jobs.job_run_in_task(self, job_id, survey_file_check)
 
 
 @shared_task(bind=True, **jobs.time_limits(settings.SURVEY_IMPORT_TIME_LIMIT))
 def survey_import(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_file_import, message_id=self.request.id,
-                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
+    jobs.job_run_in_task(self, job_id, survey_file_import)
 
 
 @shared_task(bind=True, **jobs.time_limits(settings.SURVEY_UNDO_TIME_LIMIT))
 def survey_undo(self, job_id):
-    jobs.job_run(job_id=job_id, work=survey_imports_undo, message_id=self.request.id,
-                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
+    jobs.job_run_in_task(self, job_id, survey_imports_undo)
 
 
 @shared_task

@@ -12,8 +12,7 @@ from .services import scorecard_compute_job
 
 @shared_task(bind=True, **jobs.time_limits(settings.SCORECARDS_COMPUTE_TIME_LIMIT))
 def scorecard_compute(self, job_id):
-    jobs.job_run(job_id=job_id, work=scorecard_compute_job, message_id=self.request.id,
-                 time_limit=jobs.soft_time_limit(self))  # fmt: skip
+    jobs.job_run_in_task(self, job_id, scorecard_compute_job)
 
 
 class _ReportTask(Task):
