@@ -202,11 +202,17 @@ else:
 # shared by every web process, under keys of its own beside Celery's; in process otherwise.
 # CACHE_URL puts it elsewhere (another Redis database or server).
 CACHE_URL = os.getenv("CACHE_URL", REDIS_URL)
+
+
+def _redis_cache(name):
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+            "KEY_PREFIX": f"mso_eval.{name}"}
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "snapshots": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
-         "KEY_PREFIX": "mso_eval.snapshots"}
+        _redis_cache("snapshots")
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
               "LOCATION": "snapshots", "OPTIONS": {"MAX_ENTRIES": 1000}}
@@ -216,8 +222,7 @@ CACHES = {
 # every web process shares that Redis; a per-process cache would keep a session another
 # process has ended (a logout), so without Redis they are read from the database alone.
 if CACHE_URL:
-    CACHES["sessions"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_URL, "KEY_PREFIX": "mso_eval.sessions"}  # fmt: skip
+    CACHES["sessions"] = _redis_cache("sessions")
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     SESSION_CACHE_ALIAS = "sessions"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
