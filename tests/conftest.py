@@ -213,6 +213,16 @@ def queued(monkeypatch):
     return ids
 
 
+@pytest.fixture
+def compute_sent(monkeypatch):
+    """(args, countdown) of each scorecard computation sent, collected instead of sent."""
+    sent = []
+    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
+                        lambda args, countdown=None, **options: sent.append(
+                            (args, countdown or 0)))  # fmt: skip
+    return sent
+
+
 def run_job(job_id):
     """Run one job's task in this process, as the worker would; return the job."""
     from celery import current_app

@@ -136,17 +136,13 @@ def test_snapshot_state_follows_the_latest_computation():
 
 @pytest.mark.django_db
 def test_recompute_now_creates_the_job_and_enqueues_it(
-    client, data_admin, django_capture_on_commit_callbacks, monkeypatch
+    client, data_admin, django_capture_on_commit_callbacks, compute_sent
 ):
-    queued = []
-    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
-                        lambda args, countdown=None, **options: queued.append(
-                            (args, countdown or 0)))  # fmt: skip
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(RECOMPUTE, follow=True)
     job = Job.objects.get(kind=COMPUTE_KIND)
-    assert queued == [((job.pk,), 0)]
+    assert compute_sent == [((job.pk,), 0)]
     assert job.created_by == data_admin
     assert response.redirect_chain[-1][0] == reverse("admin:index")
     assert f"Recomputation queued (job #{job.pk})" in response.content.decode()

@@ -66,17 +66,13 @@ def test_only_data_admins_may_recompute(client, request, role):
 
 @pytest.mark.django_db
 def test_recompute_button_queues_a_job_and_shows_its_progress(
-    client, data_admin, django_capture_on_commit_callbacks, monkeypatch
+    client, data_admin, django_capture_on_commit_callbacks, compute_sent
 ):
-    queued = []
-    monkeypatch.setattr("scorecards.tasks.scorecard_compute.apply_async",
-                        lambda args, countdown=None, **options: queued.append(
-                            (args, countdown or 0)))  # fmt: skip
     client.force_login(data_admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("scorecard_recompute"), HTTP_HX_REQUEST="true")
     job = Job.objects.get(kind=COMPUTE_KIND)
-    assert queued == [((job.pk,), 0)]
+    assert compute_sent == [((job.pk,), 0)]
     assert f"Recomputation queued (job #{job.pk})" in response.content.decode()
     assert f'hx-get="{reverse("scorecard_job", args=[job.pk])}"' in response.content.decode()
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=40, message="Scoring")
