@@ -530,7 +530,21 @@ class SurveyImportAdmin(admin.ModelAdmin):
         )
 
 
-class SourceFilter(admin.SimpleListFilter):
+class ChoicesNotReadFromTheList(admin.SimpleListFilter):
+    """A filter whose choices come from elsewhere than the rows listed (a small table, or a
+    fixed range), unlike Django's field filters, which read them with a DISTINCT over the
+    whole list; a choice keeps the rows whose ``field`` (by default the parameter's name)
+    equals it."""
+
+    field = None
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(**{self.field or self.parameter_name: self.value()})
+
+
+class SourceFilter(ChoicesNotReadFromTheList):
     """The sources of the imports (a small table), not of ten million responses."""
 
     title = "source"
@@ -540,19 +554,13 @@ class SourceFilter(admin.SimpleListFilter):
         sources = SurveyImport.objects.order_by("source").values_list("source", flat=True)
         return [(source, source) for source in sources.distinct()]
 
-    def queryset(self, request, queryset):
-        return queryset if self.value() is None else queryset.filter(source=self.value())
 
-
-class ScoreFilter(admin.SimpleListFilter):
+class ScoreFilter(ChoicesNotReadFromTheList):
     title = "score"
     parameter_name = "score"
 
     def lookups(self, request, model_admin):
         return [(str(score), str(score)) for score in range(11)]
-
-    def queryset(self, request, queryset):
-        return queryset if self.value() is None else queryset.filter(score=self.value())
 
 
 @admin.register(SurveyResponse)
@@ -678,18 +686,16 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
 
-class AuditedModelFilter(admin.SimpleListFilter):
+class AuditedModelFilter(ChoicesNotReadFromTheList):
     """The audited models, from the registry rather than from the entries."""
 
     title = "record type"
     parameter_name = "resource_type"
+    field = "content_type_id"
 
     def lookups(self, request, model_admin):
         types = ContentType.objects.get_for_models(*auditlog.get_models()).values()
         return sorted(((t.pk, t.name) for t in types), key=lambda choice: choice[1])
-
-    def queryset(self, request, queryset):
-        return queryset if self.value() is None else queryset.filter(content_type_id=self.value())
 
 
 # django-auditlog's own admin (read-only: nobody adds, changes or deletes an entry) with
