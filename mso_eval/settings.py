@@ -241,6 +241,10 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
 # limit, and the task is killed a minute later if it has not stopped. Sized at about ten times
 # the step at the designed scale: a file of a million responses is checked or imported in
 # about 20 s, a whole import undone in less, and a snapshot computed in about 3 s.
+# On PostgreSQL an import of this many responses or more is loaded into a table of its own
+# (partners.surveys.importing): about three times faster for a large file; a small one joins
+# the shared table, so that the number of tables stays small (10M responses: at most 100).
+SURVEY_OWN_TABLE_ROWS = envint("SURVEY_OWN_TABLE_ROWS", 100_000)
 SURVEY_CHECK_TIME_LIMIT = envint("SURVEY_CHECK_TIME_LIMIT", 5 * 60)
 SURVEY_IMPORT_TIME_LIMIT = envint("SURVEY_IMPORT_TIME_LIMIT", 10 * 60)
 SURVEY_UNDO_TIME_LIMIT = envint("SURVEY_UNDO_TIME_LIMIT", 5 * 60)

@@ -406,6 +406,11 @@ class SurveyResponse(models.Model):
     line = models.PositiveIntegerField(
         null=True, blank=True, help_text="Line of the imported file the response came from."
     )
+    # On PostgreSQL the responses are partitioned by ``batch``: 0 is the shared table (entered
+    # by hand, imported in small files); a large import is loaded into a table of its own,
+    # ``batch`` = its id, indexed and checked as a whole and attached (partners.migrations
+    # 0014). The primary key there is (id, batch); ids come from one sequence.
+    batch = models.IntegerField(db_default=0, editable=False)
 
     class Meta:
         indexes = [
@@ -436,13 +441,21 @@ class SurveyResponse(models.Model):
 class SurveyComment(models.Model):
     """Free text from a patient: may hold health information, shown to data admins only."""
 
+    # On PostgreSQL the foreign key is (response_id, batch) to the partitioned responses: the
+    # comment names the table its response is in (partners.migrations 0014).
     response = models.OneToOneField(
-        SurveyResponse, on_delete=models.CASCADE, primary_key=True, related_name="comment"
-    )
+        SurveyResponse, on_delete=models.CASCADE, primary_key=True, related_name="comment",
+        db_constraint=False,
+    )  # fmt: skip
     text = models.TextField()
+    batch = models.IntegerField(db_default=0, editable=False)
 
     def __str__(self):
         return f"Comment on response {self.response_id}"
+
+    def save(self, *args, **kwargs):
+        self.batch = self.response.batch
+        super().save(*args, **kwargs)
 
 
 class SurveyMapping(models.Model):

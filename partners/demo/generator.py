@@ -450,7 +450,10 @@ def _bulk_load(table):
             WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
         """, [table])  # fmt: skip
-        indexes = cursor.fetchall()
+        # A partitioned table's index is shown "ON ONLY" the parent: recreated so, it would
+        # stay invalid, without its partitions' indexes.
+        indexes = [(name, definition.replace(" ON ONLY ", " ON ", 1))
+                   for name, definition in cursor.fetchall()]  # fmt: skip
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE conrelid = %s::regclass AND contype = 'f'",

@@ -259,6 +259,13 @@ def test_copy_and_the_survey_import_store_the_same_data(monkeypatch):
     seed(**TINY)
     copied = digest()
     assert rollups_differences() == []
+    with connection.cursor() as cursor:  # the indexes COPY dropped are back, and valid
+        cursor.execute("""
+            SELECT count(*), bool_and(x.indisvalid) FROM pg_index x
+            WHERE x.indrelid IN ('partners_surveyresponse'::regclass,
+                                 'partners_surveyresponse_0'::regclass)
+        """)  # fmt: skip
+        assert cursor.fetchone() == (8, True)
 
     # Patched where load() looks it up: the package only re-exports it.
     monkeypatch.setattr(

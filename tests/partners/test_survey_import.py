@@ -85,6 +85,18 @@ def mso_counts():
                                                   "detractors"))  # fmt: skip
 
 
+@pytest.fixture(autouse=True, params=["shared table", "own tables"])
+def _where_imports_go(request, settings):
+    """On PostgreSQL every test runs twice: each file imported into the shared response
+    table, and each into a table of its own, as a large file is (partners.migrations 0014)."""
+    if request.param == "own tables":
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite keeps every response in one table")
+        settings.SURVEY_OWN_TABLE_ROWS = 1
+
+
 @pytest.fixture
 def stored(db):
     """Practices P-1 (with Larkspur since 2020) and P-2 (no MSO), and one earlier import."""
