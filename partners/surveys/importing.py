@@ -634,7 +634,7 @@ def _skip_already_imported(cursor, source, *, identity=False):
         sources, matching = [source], "r.source = %s"
     cursor.execute(f"""
         DELETE FROM {STAGING} WHERE response_id IS NOT NULL AND EXISTS (
-            SELECT 1 FROM partners_surveyresponse r
+            SELECT 1 FROM {RESPONSES} r
             WHERE {matching} AND r.response_id = {STAGING}.response_id)
     """, sources)  # fmt: skip
     return max(cursor.rowcount, 0)

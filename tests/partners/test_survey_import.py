@@ -12,6 +12,7 @@ import sys
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
+from django.db import connection
 from django.utils import timezone
 
 from partners.management.commands.import_surveys import TerminalProgress, describe
@@ -90,8 +91,6 @@ def _where_imports_go(request, settings):
     """On PostgreSQL every test runs twice: each file imported into the shared response
     table, and each into a table of its own, as a large file is (partners.migrations 0014)."""
     if request.param == "own tables":
-        from django.db import connection
-
         if connection.vendor != "postgresql":
             pytest.skip("SQLite keeps every response in one table")
         settings.SURVEY_OWN_TABLE_ROWS = 1
