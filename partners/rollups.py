@@ -21,18 +21,29 @@ DELTA = "rollup_delta"
 def month_sql(column):
     """SQL for the first day of the month of a date column (``%`` doubled for params)."""
     if connection.vendor == "postgresql":
-        return f"date_trunc('month', {column})::date"
+        # On a timestamp, not the timestamp with time zone a date is cast to by default:
+        # the same month, without converting a million dates to the session's zone.
+        return f"date_trunc('month', {column}::timestamp)::date"
     return f"strftime('%%Y-%%m-01', {column})"
 
 
-def grouped_responses_sql(responses_sql):
-    """Group rows (practice_id, responded_on, score) into per practice, MSO and month counts."""
+SCORE_COUNTS = """
+    SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END) AS promoters,
+    SUM(CASE WHEN r.score IN (7, 8) THEN 1 ELSE 0 END) AS passives,
+    SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END) AS detractors
+"""
+DAY_COUNTS = """
+    SUM(r.promoters) AS promoters, SUM(r.passives) AS passives, SUM(r.detractors) AS detractors
+"""
+
+
+def grouped_responses_sql(responses_sql, counts=SCORE_COUNTS):
+    """Group rows (practice_id, responded_on, score) into per practice, MSO and month counts;
+    with ``counts`` DAY_COUNTS, rows (practice_id, responded_on, promoters, passives,
+    detractors) counted already per practice and day."""
     month = month_sql("r.responded_on")
     return f"""
-        SELECT r.practice_id, a.mso_id, {month} AS month,
-               SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END) AS promoters,
-               SUM(CASE WHEN r.score IN (7, 8) THEN 1 ELSE 0 END) AS passives,
-               SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END) AS detractors
+        SELECT r.practice_id, a.mso_id, {month} AS month, {counts}
         FROM ({responses_sql}) r
         LEFT JOIN partners_affiliation a
           ON a.practice_id = r.practice_id
@@ -114,9 +125,10 @@ def _with_delta(delta_sql, params, sign):
         cursor.execute(f"DROP TABLE {DELTA}", [])
 
 
-def rollups_add_import(*, survey_import_id):
-    """Add the responses of one import (call right after inserting them)."""
-    _with_delta(_import_delta_sql(), [survey_import_id], 1)
+def rollups_add_days(*, days_sql):
+    """Add responses counted per practice and day (call right after inserting them): rows
+    (practice_id, responded_on, promoters, passives, detractors) from ``days_sql``."""
+    _with_delta(grouped_responses_sql(days_sql, DAY_COUNTS), [], 1)
 
 
 def rollups_remove_import(*, survey_import_id):

@@ -45,7 +45,7 @@ from ..csvfiles import (
     shown,
 )
 from ..models import Practice, SurveyImport, SurveyResponse
-from ..rollups import rollups_add_import, rollups_remove_import
+from ..rollups import rollups_add_days, rollups_remove_import
 from ..selectors import practices_with_current_mso
 from ..signals import evidence_changed
 from .formats import (
@@ -66,6 +66,7 @@ MAX_ERRORS = 1000
 BATCH = 5000  # rows per INSERT on SQLite
 COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
 STAGING = "survey_staging"
+DAYS = "survey_staging_days"
 RESPONSES = SurveyResponse._meta.db_table
 # The advisory lock under which response ids are checked against the stored ones; the same
 # number is in the trigger of partners.migrations 0014, which checks the other writers.
@@ -551,12 +552,20 @@ _STAGED = "line, practice_id, responded_on, score, response_id, comment"
 
 
 def _create_staging(cursor):
+    """The staging table. On PostgreSQL each row draws its response's id from the responses'
+    sequence as it is copied in, while Python is still reading the file, so that the INSERT
+    does not wait for a million ids; a refused file leaves a gap in the ids, as any insert
+    rolled back does."""
     postgresql = connection.vendor == "postgresql"
     temp = "pg_temp" if postgresql else "temp"
     cursor.execute(f"DROP TABLE IF EXISTS {temp}.{STAGING}", [])
     collate = ' COLLATE "C"' if postgresql else ""  # as the responses' (migration 0014)
+    ids = ""
+    if postgresql:
+        cursor.execute("SELECT quote_literal(pg_get_serial_sequence(%s, 'id'))", [RESPONSES])
+        ids = f"id bigint NOT NULL DEFAULT nextval({cursor.fetchone()[0]}::regclass),"
     cursor.execute(f"""
-        CREATE TEMP TABLE {STAGING} (
+        CREATE TEMP TABLE {STAGING} ({ids}
             line integer NOT NULL, practice_id bigint, responded_on date, score smallint,
             response_id varchar({RESPONSE_ID_MAX}){collate}, comment text
         )
@@ -632,12 +641,22 @@ def _skip_already_imported(cursor, source, *, identity=False):
         matching = "r.source IN (" + ", ".join(["%s"] * len(sources)) + ")"
     else:
         sources, matching = [source], "r.source = %s"
-    cursor.execute(f"""
+    delete = f"""
         DELETE FROM {STAGING} WHERE response_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM {RESPONSES} r
             WHERE {matching} AND r.response_id = {STAGING}.response_id)
+    """
+    if connection.vendor != "postgresql":
+        cursor.execute(delete, sources)
+        return max(cursor.rowcount, 0)
+    cursor.execute(f"""
+        WITH gone AS ({delete} RETURNING response_id)
+        SELECT COUNT(*), COUNT(DISTINCT response_id) FROM gone
     """, sources)  # fmt: skip
-    return max(cursor.rowcount, 0)
+    skipped, distinct = cursor.fetchone()
+    if skipped > distinct:  # only when the repeated ids were left to the index
+        raise _RepeatedIds
+    return skipped
 
 
 def _number_repeated_identities(cursor):
@@ -657,13 +676,29 @@ def _number_repeated_identities(cursor):
     """, [])  # fmt: skip
 
 
+def _count_days(cursor):
+    """The rows to import counted per practice and day, in the table DAYS: what the report,
+    the preview, the practices' locks and the rollups read, a few hundred thousand rows at
+    most where the file may have millions."""
+    cursor.execute(f"DROP TABLE IF EXISTS {DAYS}", [])
+    cursor.execute(f"""
+        CREATE TEMP TABLE {DAYS} AS
+        SELECT practice_id, responded_on,
+               CAST(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS integer) AS promoters,
+               CAST(SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END) AS integer) AS passives,
+               CAST(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS integer) AS detractors,
+               CAST(COUNT(comment) AS integer) AS comments
+        FROM {STAGING} GROUP BY practice_id, responded_on
+    """, [])  # fmt: skip
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {DAYS}", [])
+
+
 def _describe(cursor, report):
     cursor.execute(f"""
         SELECT COUNT(DISTINCT practice_id), MIN(responded_on), MAX(responded_on),
-               SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END),
-               SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END),
-               SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)
-        FROM {STAGING}
+               SUM(promoters), SUM(passives), SUM(detractors)
+        FROM {DAYS}
     """, [])  # fmt: skip
     practices, first, last, promoters, passives, detractors = cursor.fetchone()
     report.practices = practices or 0
@@ -672,8 +707,8 @@ def _describe(cursor, report):
     report.detractors = detractors or 0
     # Who the rows are about, so that a file aimed at the wrong practice shows before import.
     cursor.execute(f"""
-        SELECT practice_id, COUNT(*), COUNT(comment) FROM {STAGING}
-        GROUP BY practice_id ORDER BY COUNT(*) DESC, practice_id LIMIT {PREVIEW_PRACTICES}
+        SELECT practice_id, SUM(promoters + passives + detractors) AS n, SUM(comments)
+        FROM {DAYS} GROUP BY practice_id ORDER BY n DESC, practice_id LIMIT {PREVIEW_PRACTICES}
     """, [])  # fmt: skip
     counts = cursor.fetchall()
     known = practices_with_current_mso(ids=[pk for pk, _r, _c in counts],
@@ -692,8 +727,20 @@ def own_table(survey_import_id):
 
 
 def _insert(cursor, survey_import, source):
-    if connection.vendor == "postgresql" and survey_import.rows >= settings.SURVEY_OWN_TABLE_ROWS:
-        _insert_own_table(cursor, survey_import, source)
+    if connection.vendor == "postgresql":
+        if survey_import.rows >= settings.SURVEY_OWN_TABLE_ROWS:
+            _insert_own_table(cursor, survey_import, source)
+            return
+        cursor.execute(f"""
+            INSERT INTO {RESPONSES} (id, practice_id, responded_on, score, source, response_id,
+                                     survey_import_id, line)
+            SELECT id, practice_id, responded_on, score, %s, response_id, %s, line
+            FROM {STAGING}
+        """, [source, survey_import.pk])  # fmt: skip
+        cursor.execute(f"""
+            INSERT INTO partners_surveycomment (response_id, text)
+            SELECT id, comment FROM {STAGING} WHERE comment IS NOT NULL
+        """, [])  # fmt: skip
         return
     cursor.execute(f"""
         INSERT INTO {RESPONSES}
@@ -714,27 +761,24 @@ def _insert(cursor, survey_import, source):
 def _insert_own_table(cursor, survey_import, source):
     """PostgreSQL: the responses into a new table, attached as the partition ``batch`` = the
     import's id. ATTACH builds the partitioned table's indexes on it, each by one sort, and
-    checks its foreign keys and its partition bound with one scan each; the CHECK constraints
-    come with LIKE and hold row by row."""
+    checks its foreign keys with one join each. The CHECK constraints come with LIKE and hold
+    row by row; so does one for the partition bound, which spares ATTACH a scan to prove it
+    and is dropped once the partition's own bound says the same."""
     batch, table = survey_import.pk, own_table(survey_import.pk)
     cursor.execute(f"CREATE TABLE {table} (LIKE {RESPONSES} INCLUDING DEFAULTS INCLUDING"
-                   " CONSTRAINTS)")  # fmt: skip
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [RESPONSES])
-    (sequence,) = cursor.fetchone()  # looked up once: in the SELECT it would be once per row
+                   f" CONSTRAINTS, CONSTRAINT {table}_bound CHECK (batch = {batch}))")  # fmt: skip
     cursor.execute(f"""
         INSERT INTO {table} (id, practice_id, responded_on, score, source, response_id,
                              survey_import_id, line, batch)
-        SELECT nextval(%s::regclass), practice_id, responded_on, score, %s, response_id, %s,
-               line, %s
+        SELECT id, practice_id, responded_on, score, %s, response_id, %s, line, %s
         FROM {STAGING}
-    """, [sequence, source, batch, batch])  # fmt: skip
+    """, [source, batch, batch])  # fmt: skip
     cursor.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")  # the sorts
     cursor.execute(f"ALTER TABLE {RESPONSES} ATTACH PARTITION {table} FOR VALUES IN ({batch})")
-    cursor.execute(f"ANALYZE {table}")  # for the rollups' plan, a moment later
+    cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {table}_bound")
     cursor.execute(f"""
         INSERT INTO partners_surveycomment (response_id, batch, text)
-        SELECT r.id, %s, s.comment FROM {STAGING} s JOIN {table} r ON r.line = s.line
-        WHERE s.comment IS NOT NULL
+        SELECT id, %s, comment FROM {STAGING} WHERE comment IS NOT NULL
     """, [batch])  # fmt: skip
 
 
@@ -860,6 +904,7 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
                                       dry_run, _stage_reporter(on_stage))  # fmt: skip
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}", [])
+                cursor.execute(f"DROP TABLE IF EXISTS {DAYS}", [])
     except IntegrityError as exc:
         # Practices or responses changed while the file was read (another import, a deletion).
         raise SurveyImportRefused([LineError(0, (
@@ -882,11 +927,17 @@ def _stage_reporter(on_stage):
 
 
 def _check_and_insert(cursor, report, rows, errors, source, user, file_name, dry_run, stage):
-    """The checks that need the whole file, then the insert: inside the transaction."""
+    """The checks that need the whole file, then the insert: inside the transaction.
+
+    A large file's repeated response ids are left to the unique index of the responses to
+    find as it is built (a grouping of a million ids costs as much again); when it finds one,
+    the import goes back to before the rows were written and reports them as a small file's."""
     stage(STAGE_CHECKING)
     layout = rows.layout
     has_ids = "response_id" in layout.index
-    if has_ids:
+    by_index = (connection.vendor == "postgresql" and has_ids and not dry_run
+                and not errors.count and rows.good >= settings.SURVEY_OWN_TABLE_ROWS)  # fmt: skip
+    if has_ids and not by_index:
         _check_repeated_ids(cursor, errors, layout.column("response_id"))
     elif layout.identity:
         _number_repeated_identities(cursor)
@@ -903,27 +954,55 @@ def _check_and_insert(cursor, report, rows, errors, source, user, file_name, dry
     report.rows = rows.good
     report.skipped = 0
     with _response_ids_checked(cursor):
-        if has_ids or layout.identity:
-            report.skipped = _skip_already_imported(cursor, source, identity=layout.identity)
-        report.imported = report.rows - report.skipped
-        _describe(cursor, report)
-        if dry_run or report.imported == 0:
+        if not by_index:
+            survey_import = _write(cursor, report, rows, source, user, file_name, dry_run, stage)
+        else:
+            try:
+                with transaction.atomic():  # a savepoint, with the staging table as loaded
+                    survey_import = _write(cursor, report, rows, source, user, file_name,
+                                           dry_run, stage)  # fmt: skip
+            except (IntegrityError, _RepeatedIds):
+                _check_repeated_ids(cursor, errors, layout.column("response_id"))
+                if errors.count:
+                    errors.refuse(rows.unmatched_error(), rows.seen)
+                raise  # not a repeated id: the stored practices or responses changed
+        if survey_import is None:
             transaction.set_rollback(True)
             return
-        survey_import = SurveyImport.objects.create(
-            source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
-            imported_by=user if user is not None and user.is_authenticated else None,
-            rows=report.imported, skipped=report.skipped,
-            has_response_ids=has_ids or layout.identity,
-        )  # fmt: skip
-        report.survey_import_id = survey_import.pk
-        stage(STAGE_WRITING, report.imported)
-        _insert(cursor, survey_import, source)
-    _lock_practices(cursor, f"SELECT practice_id FROM {STAGING}")
+    _lock_practices(cursor, f"SELECT practice_id FROM {DAYS}")
     stage(STAGE_ROLLUPS)
-    rollups_add_import(survey_import_id=survey_import.pk)
+    rollups_add_days(days_sql=f"SELECT practice_id, responded_on, promoters, passives,"
+                     f" detractors FROM {DAYS}")  # fmt: skip
     evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import.pk)
     stage(STAGE_SAVING)
+
+
+class _RepeatedIds(Exception):
+    """Rows skipped as imported before repeat a response id among themselves."""
+
+
+def _write(cursor, report, rows, source, user, file_name, dry_run, stage):
+    """Skip what was imported before, describe the rest and write it; return the new
+    SurveyImport, or None when there is nothing to write (or in a preview)."""
+    layout = rows.layout
+    has_ids = "response_id" in layout.index
+    if has_ids or layout.identity:
+        report.skipped = _skip_already_imported(cursor, source, identity=layout.identity)
+    report.imported = report.rows - report.skipped
+    _count_days(cursor)
+    _describe(cursor, report)
+    if dry_run or report.imported == 0:
+        return None
+    survey_import = SurveyImport.objects.create(
+        source=source, file_name=file_name[:FILE_NAME_MAX], checksum=report.checksum,
+        imported_by=user if user is not None and user.is_authenticated else None,
+        rows=report.imported, skipped=report.skipped,
+        has_response_ids=has_ids or layout.identity,
+    )  # fmt: skip
+    report.survey_import_id = survey_import.pk
+    stage(STAGE_WRITING, report.imported)
+    _insert(cursor, survey_import, source)
+    return survey_import
 
 
 def _lock_practices(cursor, practice_ids, params=()):

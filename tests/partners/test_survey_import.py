@@ -288,6 +288,23 @@ def test_known_ids_are_skipped_and_new_ones_imported(tmp_path, stored):
     assert SurveyComment.objects.get(response__response_id="OLD-1").text == "Earlier comment"
 
 
+def test_an_id_repeated_in_the_file_is_refused_even_if_imported_before(tmp_path, stored):
+    # Both of OLD-1's rows would be skipped as imported before: the file is refused all the
+    # same, as it is when the id is new (a large file leaves the check to the unique index).
+    path = write(tmp_path, (
+        HEADER + "\n"
+        "P-1,2024-02-02,8,NEW-1,\n"
+        "P-1,2024-02-01,9,OLD-1,\n"
+        "P-2,2024-02-03,1,NEW-2,\n"
+        "P-2,2024-02-04,1,OLD-1,\n"
+    ))  # fmt: skip
+
+    assert refused(path, "--source", "vendor") == [
+        f"Refused {path}: nothing was imported.",
+        "line 5, column response_id: response id 'OLD-1' already appears on line 3",
+    ]
+
+
 def test_same_ids_from_another_source_are_imported(tmp_path, stored):
     path = write(tmp_path, HEADER + "\nP-1,2024-02-01,9,OLD-1,\nP-2,2024-02-03,1,OLD-2,\n")
 
