@@ -32,18 +32,13 @@ SCORE_COUNTS = """
     SUM(CASE WHEN r.score IN (7, 8) THEN 1 ELSE 0 END) AS passives,
     SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END) AS detractors
 """
-DAY_COUNTS = """
-    SUM(r.promoters) AS promoters, SUM(r.passives) AS passives, SUM(r.detractors) AS detractors
-"""
 
 
-def grouped_responses_sql(responses_sql, counts=SCORE_COUNTS):
-    """Group rows (practice_id, responded_on, score) into per practice, MSO and month counts;
-    with ``counts`` DAY_COUNTS, rows (practice_id, responded_on, promoters, passives,
-    detractors) counted already per practice and day."""
+def grouped_responses_sql(responses_sql):
+    """Group rows (practice_id, responded_on, score) into per practice, MSO and month counts."""
     month = month_sql("r.responded_on")
     return f"""
-        SELECT r.practice_id, a.mso_id, {month} AS month, {counts}
+        SELECT r.practice_id, a.mso_id, {month} AS month, {SCORE_COUNTS}
         FROM ({responses_sql}) r
         LEFT JOIN partners_affiliation a
           ON a.practice_id = r.practice_id
@@ -125,10 +120,37 @@ def _with_delta(delta_sql, params, sign):
         cursor.execute(f"DROP TABLE {DELTA}", [])
 
 
-def rollups_add_days(*, days_sql):
-    """Add responses counted per practice and day (call right after inserting them): rows
-    (practice_id, responded_on, promoters, passives, detractors) from ``days_sql``."""
-    _with_delta(grouped_responses_sql(days_sql, DAY_COUNTS), [], 1)
+def rollups_add_months(*, months_table, responses_sql):
+    """Add responses already counted per practice and month (call right after inserting
+    them): ``months_table`` has rows (practice_id, month, first_day, last_day, promoters,
+    passives, detractors) counting the responses of ``responses_sql`` (practice_id,
+    responded_on, score).
+
+    A month's counts go to the MSO (or none) the practice belonged to on its first day, which
+    is the one of every day up to its last unless an affiliation of the practice starts after
+    the first day or ends before the last. Such a month is counted again from its responses,
+    day by day: rare, and a few rows when it happens."""
+    split = """EXISTS (
+        SELECT 1 FROM partners_affiliation b WHERE b.practice_id = m.practice_id
+          AND ((b.started_on > m.first_day AND b.started_on <= m.last_day)
+               OR (b.ended_on >= m.first_day AND b.ended_on < m.last_day)))"""
+    split_responses = f"""
+        SELECT r.practice_id, r.responded_on, r.score FROM ({responses_sql}) r
+        JOIN {months_table} m ON m.practice_id = r.practice_id
+         AND r.responded_on BETWEEN m.first_day AND m.last_day
+        WHERE {split}
+    """
+    _with_delta(f"""
+        SELECT m.practice_id, a.mso_id, m.month, m.promoters, m.passives, m.detractors
+        FROM {months_table} m
+        LEFT JOIN partners_affiliation a
+          ON a.practice_id = m.practice_id
+         AND a.started_on <= m.first_day
+         AND (a.ended_on IS NULL OR a.ended_on >= m.first_day)
+        WHERE NOT {split}
+        UNION ALL
+        {grouped_responses_sql(split_responses)}
+    """, [], 1)  # fmt: skip
 
 
 def rollups_remove_import(*, survey_import_id):

@@ -45,7 +45,7 @@ from ..csvfiles import (
     shown,
 )
 from ..models import Practice, SurveyImport, SurveyResponse
-from ..rollups import rollups_add_days, rollups_remove_import
+from ..rollups import month_sql, rollups_add_months, rollups_remove_import
 from ..selectors import practices_with_current_mso
 from ..signals import evidence_changed
 from .formats import (
@@ -66,7 +66,7 @@ MAX_ERRORS = 1000
 BATCH = 5000  # rows per INSERT on SQLite
 COPY_BATCH = 50_000  # rows per COPY on PostgreSQL; progress is reported between batches
 STAGING = "survey_staging"
-DAYS = "survey_staging_days"
+MONTHS = "survey_staging_months"
 RESPONSES = SurveyResponse._meta.db_table
 # The advisory lock under which response ids are checked against the stored ones; the same
 # number is in the trigger of partners.migrations 0014, which checks the other writers.
@@ -676,29 +676,30 @@ def _number_repeated_identities(cursor):
     """, [])  # fmt: skip
 
 
-def _count_days(cursor):
-    """The rows to import counted per practice and day, in the table DAYS: what the report,
-    the preview, the practices' locks and the rollups read, a few hundred thousand rows at
-    most where the file may have millions."""
-    cursor.execute(f"DROP TABLE IF EXISTS {DAYS}", [])
+def _count_months(cursor):
+    """The rows to import counted per practice and month, with the first and last day, in the
+    table MONTHS: what the report, the preview, the practices' locks and the rollups read,
+    some ten thousand rows where the file may have millions."""
+    cursor.execute(f"DROP TABLE IF EXISTS {MONTHS}", [])
     cursor.execute(f"""
-        CREATE TEMP TABLE {DAYS} AS
-        SELECT practice_id, responded_on,
+        CREATE TEMP TABLE {MONTHS} AS
+        SELECT practice_id, {month_sql("responded_on")} AS month,
+               MIN(responded_on) AS first_day, MAX(responded_on) AS last_day,
                CAST(SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS integer) AS promoters,
                CAST(SUM(CASE WHEN score IN (7, 8) THEN 1 ELSE 0 END) AS integer) AS passives,
                CAST(SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS integer) AS detractors,
                CAST(COUNT(comment) AS integer) AS comments
-        FROM {STAGING} GROUP BY practice_id, responded_on
+        FROM {STAGING} GROUP BY 1, 2
     """, [])  # fmt: skip
     if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {DAYS}", [])
+        cursor.execute(f"ANALYZE {MONTHS}", [])
 
 
 def _describe(cursor, report):
     cursor.execute(f"""
-        SELECT COUNT(DISTINCT practice_id), MIN(responded_on), MAX(responded_on),
+        SELECT COUNT(DISTINCT practice_id), MIN(first_day), MAX(last_day),
                SUM(promoters), SUM(passives), SUM(detractors)
-        FROM {DAYS}
+        FROM {MONTHS}
     """, [])  # fmt: skip
     practices, first, last, promoters, passives, detractors = cursor.fetchone()
     report.practices = practices or 0
@@ -708,7 +709,7 @@ def _describe(cursor, report):
     # Who the rows are about, so that a file aimed at the wrong practice shows before import.
     cursor.execute(f"""
         SELECT practice_id, SUM(promoters + passives + detractors) AS n, SUM(comments)
-        FROM {DAYS} GROUP BY practice_id ORDER BY n DESC, practice_id LIMIT {PREVIEW_PRACTICES}
+        FROM {MONTHS} GROUP BY practice_id ORDER BY n DESC, practice_id LIMIT {PREVIEW_PRACTICES}
     """, [])  # fmt: skip
     counts = cursor.fetchall()
     known = practices_with_current_mso(ids=[pk for pk, _r, _c in counts],
@@ -904,7 +905,7 @@ def _import_table(table, file_name, source, user, dry_run, progress, on_stage, m
                                       dry_run, _stage_reporter(on_stage))  # fmt: skip
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}", [])
-                cursor.execute(f"DROP TABLE IF EXISTS {DAYS}", [])
+                cursor.execute(f"DROP TABLE IF EXISTS {MONTHS}", [])
     except IntegrityError as exc:
         # Practices or responses changed while the file was read (another import, a deletion).
         raise SurveyImportRefused([LineError(0, (
@@ -969,10 +970,10 @@ def _check_and_insert(cursor, report, rows, errors, source, user, file_name, dry
         if survey_import is None:
             transaction.set_rollback(True)
             return
-    _lock_practices(cursor, f"SELECT practice_id FROM {DAYS}")
+    _lock_practices(cursor, f"SELECT practice_id FROM {MONTHS}")
     stage(STAGE_ROLLUPS)
-    rollups_add_days(days_sql=f"SELECT practice_id, responded_on, promoters, passives,"
-                     f" detractors FROM {DAYS}")  # fmt: skip
+    rollups_add_months(months_table=MONTHS,
+                       responses_sql=f"SELECT practice_id, responded_on, score FROM {STAGING}")
     evidence_changed.send(sender=SurveyImport, survey_import_id=survey_import.pk)
     stage(STAGE_SAVING)
 
@@ -989,7 +990,7 @@ def _write(cursor, report, rows, source, user, file_name, dry_run, stage):
     if has_ids or layout.identity:
         report.skipped = _skip_already_imported(cursor, source, identity=layout.identity)
     report.imported = report.rows - report.skipped
-    _count_days(cursor)
+    _count_months(cursor)
     _describe(cursor, report)
     if dry_run or report.imported == 0:
         return None

@@ -127,6 +127,21 @@ def test_import_adds_exactly_the_responses(world):
     )  # fmt: skip
     assert_rollups_match()
 
+def test_a_month_in_which_an_affiliation_ends_is_split_on_that_day(world):
+    # The import counts a practice's month at once unless an affiliation starts or ends
+    # within it; here one ends and no other starts.
+    p4 = make_practice("P4")
+    affiliate(p4, world["alpha"], D(2023, 1, 1), D(2024, 4, 10))
+    import_surveys([("P4", D(2024, 4, 5), 10), ("P4", D(2024, 4, 10), 7),
+                    ("P4", D(2024, 4, 20), 2)])  # fmt: skip
+    alpha, april = world["alpha"].pk, D(2024, 4, 1)
+
+    assert stored() == (
+        {(p4.pk, alpha, april): (1, 1, 0), (p4.pk, None, april): (0, 0, 1)},
+        {(alpha, april): (1, 1, 0)},
+    )
+    assert_rollups_match()
+
 
 def test_rollups_match_after_imports_and_undos(world):
     first = import_surveys(random_rows(1), "first.csv")
