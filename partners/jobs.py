@@ -274,10 +274,10 @@ class JobProgress:
     @staticmethod
     def read_share_for(*, dry_run):
         """How much of the bar the reading fills: where the stages after it are shown (only on
-        PostgreSQL), the reading is most of a check but a fifth of an import."""
+        PostgreSQL), the reading is most of a check and two fifths of an import."""
         if connection.vendor != "postgresql":
             return 99
-        return 70 if dry_run else 20
+        return 70 if dry_run else 40
 
 
 def job_for_user(job, user):

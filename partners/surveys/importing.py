@@ -5,8 +5,10 @@ every row (format, range, date, practice code: the practices are held in a dict,
 of them) and writes the rows into a temporary staging table: COPY on PostgreSQL, batched
 inserts on SQLite. The checks that need the whole file or the stored responses (a response id
 repeated in the file, or already imported from the same source) run in SQL over the staging
-table. Only when no line has an error are the rows copied into the response table with one
-INSERT ... SELECT and the rollups updated, all in one transaction.
+table; a large file's repeated ids are left to the unique index, which finds them as it is
+built. Only when no line has an error are the rows copied into the response table with one
+INSERT ... SELECT and the rollups updated from the rows counted per practice and month, all in
+one transaction.
 
 On PostgreSQL a large file (settings.SURVEY_OWN_TABLE_ROWS rows or more) is loaded into a table
 of its own instead: filled with one INSERT ... SELECT, then attached to the partitioned
@@ -808,12 +810,13 @@ def _response_ids_checked(cursor):
 
 
 # The work after the reading, in stages: (message, where the stage starts in percent of that
-# work). Measured on PostgreSQL with a million rows: the checks take a few seconds, writing
-# the responses and the commit (which checks every row's foreign keys) about 40% each.
+# work). Measured on PostgreSQL with a million rows: the checks take a tenth of it, writing
+# the responses (and, for a large file, building its indexes and checking its foreign keys)
+# three quarters, the rollups and the commit the rest.
 STAGE_CHECKING = "Checking the file as a whole", 0
 STAGE_WRITING = "Writing {:,} responses", 10
-STAGE_ROLLUPS = "Updating the NPS rollups", 50
-STAGE_SAVING = "Saving: the database checks every response before it commits", 60
+STAGE_ROLLUPS = "Updating the NPS rollups", 85
+STAGE_SAVING = "Saving: the database checks every response before it commits", 93
 
 
 def surveys_import(*, stream, file_name, source="", user=None, dry_run=False, progress=None,

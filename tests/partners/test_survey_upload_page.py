@@ -459,12 +459,12 @@ def test_the_stages_after_the_reading_are_seen_while_the_import_is_still_open(pr
     finally:
         onlooker.close()
     if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
-        assert share == 20
+        assert share == 40
         assert seen == [
-            (20, "Checking the file as a whole"),
-            (27, "Writing 6 responses"),
-            (59, "Updating the NPS rollups"),
-            (67, "Saving: the database checks every response before it commits"),
+            (40, "Checking the file as a whole"),
+            (45, "Writing 6 responses"),
+            (90, "Updating the NPS rollups"),
+            (94, "Saving: the database checks every response before it commits"),
         ]
     else:  # one writer at a time: the stages are not written, the reading fills the bar
         assert share == 99
@@ -480,7 +480,7 @@ def test_an_import_goes_through_its_stages_in_order_and_a_check_stops_after_the_
     assert stages == [("Checking the file as a whole", 0)]
     stages.clear()
     surveys_import(stream=io.BytesIO(GOOD), file_name="s.csv", on_stage=record)
-    assert [percent for _, percent in stages] == [0, 10, 50, 60]
+    assert [percent for _, percent in stages] == [0, 10, 85, 93]
     assert stages[1] == ("Writing 6 responses", 10)
 
 
