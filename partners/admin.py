@@ -7,14 +7,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -119,6 +119,15 @@ class ListWithoutScans:
         if not term:
             return queryset, False
         return queryset.filter(self.search_q(term)), False
+
+    def get_ordering(self, request):
+        """Newest first. A search's matches (few: exact values) are found through their
+        indexes, then sorted: ordered by the bare id, PostgreSQL walks the primary key of each
+        partition backwards, filtering, until it has a page, which for a practice with few
+        responses means every row of ten million (1.3 s, bench/admin.py)."""
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return [(F("pk") + 0).desc()]
+        return super().get_ordering(request)
 
 
 def response_q(term, prefix=""):

@@ -246,3 +246,15 @@ def test_practices_without_responses_this_year_are_read_from_the_rollups(client,
     assert {p.code for p in page.context["cl"].result_list} == {"QUIET", "LAST-YEAR"}
     assert "None, with an MSO today" in page.content.decode()
     assert not [q["sql"] for q in ctx.captured_queries if "partners_surveyresponse" in q["sql"]]
+
+
+def test_a_search_lists_its_matches_newest_first(client, data_admin, evidence):
+    # A search sorts its matches itself (see ListWithoutScans.get_ordering): still newest
+    # first, as the list is.
+    survey_import, _ = evidence
+    client.force_login(data_admin)
+    url = reverse("admin:partners_surveyresponse_changelist")
+    for term, expected in (("P-1", ["R-7", "R-4", "R-1"]),
+                           (f"#{survey_import.pk}", [f"R-{i}" for i in range(8, -1, -1)])):
+        page = client.get(url, {"q": term})
+        assert [r.response_id for r in page.context["cl"].result_list] == expected
